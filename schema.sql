@@ -1,0 +1,48 @@
+-- D1 schema for workers-openai. Idempotent: safe to apply any number of times.
+
+-- API keys, stored only as SHA-256 hashes. `prefix` (first characters of the key) helps people
+-- recognise a key in listings; `project` groups keys that share stored objects.
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  project TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+-- One row per request, keyed by the request id: a redelivered queue message inserts nothing.
+CREATE TABLE IF NOT EXISTS usage_events (
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL
+);
+
+-- Daily totals per key and model, kept by the trigger below: it fires only for rows that were
+-- really inserted, so the totals are exactly as idempotent as usage_events.
+CREATE TABLE IF NOT EXISTS usage_daily (
+  key_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  day TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  PRIMARY KEY (key_id, model, day)
+);
+
+CREATE TRIGGER IF NOT EXISTS usage_daily_rollup AFTER INSERT ON usage_events
+BEGIN
+  INSERT INTO usage_daily (key_id, model, day, requests, prompt_tokens, completion_tokens)
+  VALUES (NEW.key_id, NEW.model, date(NEW.created_at, 'unixepoch'), 1, NEW.prompt_tokens,
+          NEW.completion_tokens)
+  ON CONFLICT (key_id, model, day) DO UPDATE SET
+    requests = requests + 1,
+    prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+    completion_tokens = completion_tokens + excluded.completion_tokens;
+END;

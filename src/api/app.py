@@ -1,0 +1,39 @@
+"""handle(req, deps): request id, CORS, routing, authentication, the handler, and the one place
+where errors become OpenAI error responses."""
+import traceback
+from typing import Union
+
+from api import auth, routes
+from api.errors import ApiError, PayloadTooLarge
+from api.ports import Deps
+from api.sse import INTERNAL
+from api.web import MAX_BODY, ApiRequest, ApiResponse, StreamResponse
+
+CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id"}
+PREFLIGHT = {"access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+             "access-control-max-age": "86400"}
+
+
+async def handle(req: ApiRequest, deps: Deps) -> Union[ApiResponse, StreamResponse]:
+    req.id = deps.new_id("req_")
+    req.received_at = deps.now()
+    try:
+        if req.method == "OPTIONS":
+            response = ApiResponse(None, 204, {
+                **PREFLIGHT,
+                "access-control-allow-headers": req.headers.get("access-control-request-headers", "*"),
+            })
+        else:
+            route, req.params = routes.match(req.method, req.path)
+            req.key = await auth.authenticate(req, deps)
+            if req.oversized:
+                raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY} bytes.")
+            response = await route.handler(req, deps)
+    except ApiError as exc:
+        response = ApiResponse(exc.body(), exc.status, dict(exc.headers))
+    except Exception:  # noqa: BLE001 - never a traceback to the client; the log has it
+        deps.log(f"{req.id} {req.method} {req.path} failed:\n{traceback.format_exc()}")
+        response = ApiResponse(INTERNAL.body(), 500)
+    response.headers.update(CORS)
+    response.headers["x-request-id"] = req.id
+    return response

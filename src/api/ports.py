@@ -1,0 +1,54 @@
+"""What the core needs from the platform (Protocols), and the Deps bundle handed to every handler.
+
+src/cf/ implements these over the Workers bindings; tests implement them in-process.
+"""
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+
+Row = Dict[str, Any]
+Statement = Tuple[str, Sequence[Any]]
+
+
+class Inference(Protocol):
+    async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> dict:
+        """A JSON result of Workers AI's `run`. Raises ApiError for upstream failures."""
+
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
+        """Starts a streamed `run` and returns its SSE text as it arrives (any split)."""
+
+
+class Database(Protocol):
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> List[Row]: ...
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    async def batch(self, statements: List[Statement]) -> None:
+        """Runs the statements in order as one transaction."""
+
+
+class JobQueue(Protocol):
+    async def send(self, body: dict) -> None: ...
+
+
+@dataclass(frozen=True)
+class Config:
+    model_aliases: Dict[str, str] = field(default_factory=dict)  # extra/overriding aliases
+    local_dev_key: Optional[str] = None  # accepted as an API key (local environment only)
+
+
+def new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
+
+
+@dataclass
+class Deps:
+    ai: Inference
+    db: Database
+    jobs: JobQueue
+    config: Config
+    defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
+    now: Callable[[], float] = time.time
+    new_id: Callable[[str], str] = new_id
+    log: Callable[[str], None] = print

@@ -1,0 +1,30 @@
+"""GET /v1/models and /v1/models/{model}: catalog models and the configured aliases."""
+from api import catalog
+from api.errors import ModelNotFound
+from api.ports import Deps
+from api.web import ApiRequest, ApiResponse
+
+
+def model_object(model_id: str, owned_by: str) -> dict:
+    return {"id": model_id, "object": "model", "created": catalog.CREATED, "owned_by": owned_by}
+
+
+def _objects(deps: Deps) -> dict:
+    objects = {m.id: model_object(m.id, m.owned_by) for m in catalog.MODELS}
+    for alias, target in catalog.aliases(deps.config.model_aliases).items():
+        spec = catalog.BY_ID.get(target)
+        objects[alias] = model_object(alias, spec.owned_by if spec else "cloudflare")
+    return objects
+
+
+async def list_models(req: ApiRequest, deps: Deps) -> ApiResponse:
+    return ApiResponse({"object": "list", "data": list(_objects(deps).values())})
+
+
+async def retrieve_model(req: ApiRequest, deps: Deps) -> ApiResponse:
+    name = req.params["model"]
+    found = _objects(deps).get(name)
+    if found is None:
+        catalog.ensure_current(name, name)
+        raise ModelNotFound(name)
+    return ApiResponse(found)

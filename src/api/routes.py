@@ -1,0 +1,50 @@
+"""The route table: (method, path template) → handler, and matching with 404 vs 405 + Allow."""
+import re
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Dict, List, Tuple
+
+from api.errors import MethodNotAllowed, NotFound
+from api.resources import chat, completions, embeddings, models
+
+Handler = Callable[..., Awaitable]
+_PARAM = re.compile(r"\{(\w+)(:path)?\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+
+    @property
+    def pattern(self) -> "re.Pattern[str]":
+        regex = _PARAM.sub(lambda m: f"(?P<{m[1]}>{'.+' if m[2] else '[^/]+'})", self.template)
+        return re.compile(f"^{regex}$")
+
+
+ROUTES: List[Route] = [
+    Route("GET", "/v1/models", models.list_models),
+    Route("GET", "/v1/models/{model:path}", models.retrieve_model),
+    Route("POST", "/v1/chat/completions", chat.create_chat_completion),
+    Route("POST", "/v1/completions", completions.create_completion),
+    Route("POST", "/v1/embeddings", embeddings.create_embedding),
+]
+_COMPILED = [(route, route.pattern) for route in ROUTES]
+
+
+def match(method: str, path: str) -> Tuple[Route, Dict[str, str]]:
+    """Find the route for a request. Paths without the /v1 prefix are accepted too, like the seed."""
+    if not path.startswith("/v1/"):
+        path = "/v1" + path
+    path = path.rstrip("/") or "/"
+    allowed = []
+    for route, pattern in _COMPILED:
+        found = pattern.match(path)
+        if found:
+            if route.method == method:
+                return route, found.groupdict()
+            allowed.append(route.method)
+    if allowed:
+        raise MethodNotAllowed(f"Method {method} is not allowed for {path}.",
+                               headers={"allow": ", ".join(sorted(set(allowed)))})
+    raise NotFound(f"Unknown request URL: {method} {path}.", code="unknown_url")

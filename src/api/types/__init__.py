@@ -1,0 +1,1 @@
+"""Request bodies as pydantic (v1 API) models, named after openai-python's params types."""

@@ -1,0 +1,34 @@
+"""Usage accounting: each request's tokens go on the Queue after the response; the consumer
+(api.jobs) stores them in D1 once per request id, so redelivery never double-counts."""
+from api.ports import Deps
+from api.textgen import Usage
+from api.web import ApiRequest
+
+KIND = "usage"
+
+
+def event(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> dict:
+    return {"kind": KIND, "id": req.id, "key_id": req.key.id if req.key else "", "model": model,
+            "endpoint": req.path, "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens, "created_at": int(deps.now()),
+            "duration_ms": int((deps.now() - req.received_at) * 1000)}
+
+
+def record_later(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> None:
+    """For whole responses: queue the event after the response is sent (ctx.waitUntil)."""
+    deps.defer(deps.jobs.send(event(req, deps, model, usage)))
+
+
+async def record(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> None:
+    """For streams, whose producer already runs after the response started."""
+    await deps.jobs.send(event(req, deps, model, usage))
+
+
+INSERT = ("INSERT OR IGNORE INTO usage_events (id, key_id, model, endpoint, prompt_tokens, "
+          "completion_tokens, created_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def statement(body: dict):
+    return INSERT, (body["id"], body["key_id"], body["model"], body["endpoint"],
+                    int(body["prompt_tokens"]), int(body["completion_tokens"]),
+                    int(body["created_at"]), int(body["duration_ms"]))

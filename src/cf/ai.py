@@ -1,0 +1,56 @@
+"""api.ports.Inference over the Workers AI binding (or the local stand-in, bound the same way)."""
+import codecs
+import re
+from typing import AsyncIterator, Optional
+
+from pyodide.ffi import JsException
+
+from api.errors import UpstreamError, workers_ai_error
+
+_CODE = re.compile(r"(\d{4}):\s*(.*)", re.S)
+
+
+def _error(exc: JsException, model: str):
+    # InferenceUpstreamError's message is "<internal code>: <description>"; the code is the contract.
+    found = _CODE.search(str(exc))
+    if not found:
+        return UpstreamError(f"Workers AI failed for {model}.")
+    return workers_ai_error(int(found[1]), found[2].strip(), model)
+
+
+class WorkersAI:
+    def __init__(self, binding):
+        self._ai = binding
+
+    async def _call(self, model: str, inputs: dict, options: Optional[dict]):
+        try:
+            return await self._ai.run(model, inputs, options or {})
+        except JsException as exc:
+            raise _error(exc, model) from None
+
+    async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> dict:
+        result = await self._call(model, inputs, options)
+        if not isinstance(result, dict):
+            raise UpstreamError(f"Workers AI returned no JSON result for {model}.")
+        return result
+
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
+        result = await self._call(model, inputs, options)
+        if isinstance(result, dict):  # some models answer a stream request with a whole result
+            raise UpstreamError(f"Workers AI did not stream for {model}.")
+        return self._texts(getattr(result, "_binding", result), model)
+
+    @staticmethod
+    async def _texts(stream, model: str) -> AsyncIterator[str]:
+        reader = stream.getReader()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while True:
+                chunk = await reader.read()
+                if chunk.done:
+                    break
+                yield decoder.decode(chunk.value.to_bytes())
+        except JsException as exc:
+            raise _error(exc, model) from None
+        finally:
+            reader.releaseLock()

@@ -1,0 +1,58 @@
+"""workers Request → ApiRequest, and ApiResponse/StreamResponse → JS Response (streams through a
+TransformStream whose writer is fed after the Response is returned)."""
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import js
+from pyodide.ffi import JsException, to_js
+
+from api.ports import Deps
+from api.web import MAX_BODY, ApiRequest, StreamResponse
+
+
+def _js_object(mapping: dict):
+    return to_js(mapping, dict_converter=js.Object.fromEntries)
+
+
+async def api_request(request) -> ApiRequest:
+    raw = request.js_object
+    headers = js.Object.fromEntries(raw.headers).to_py()
+    url = urlsplit(raw.url)
+    req = ApiRequest(method=raw.method, path=url.path, headers=headers, query=dict(parse_qsl(url.query)))
+    if int(headers.get("content-length") or 0) > MAX_BODY:
+        req.oversized = True  # refused by the core without reading it
+    elif raw.body:
+        req.body = (await raw.arrayBuffer()).to_bytes()
+        req.oversized = len(req.body) > MAX_BODY
+    return req
+
+
+def js_response(response, deps: Deps):
+    headers = dict(response.headers)
+    if isinstance(response, StreamResponse):
+        return js.Response.new(_pump(response, deps), _js_object({"status": response.status, "headers": headers}))
+    body = response.body
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body, separators=(",", ":"))
+        headers.setdefault("content-type", "application/json")
+    elif isinstance(body, bytes):
+        body = to_js(body)
+    return js.Response.new(body, _js_object({"status": response.status, "headers": headers}))
+
+
+def _pump(response: StreamResponse, deps: Deps):
+    """The readable side goes out at once; frames are written as they are produced."""
+    stream = js.TransformStream.new()
+    writer = stream.writable.getWriter()
+    encoder = js.TextEncoder.new()
+
+    async def pump():
+        try:
+            async for frame in response.events:
+                await writer.write(encoder.encode(frame))
+            await writer.close()
+        except JsException:  # the client went away: stop producing
+            deps.log("stream: client disconnected")
+
+    deps.defer(pump())
+    return stream.readable

@@ -1,0 +1,34 @@
+"""The Worker: fetch → api.app.handle, queue → api.jobs. Binding names live here and in wrangler.toml."""
+from workers import WorkerEntrypoint
+
+from api import app
+from api.catalog import parse_aliases
+from api.ports import Config, Deps
+from cf import http, queues
+from cf.ai import WorkersAI
+from cf.d1 import D1
+
+_configs = {}  # parsed vars per raw value: parsing is cheap but needless on every request
+
+
+def _config(env) -> Config:
+    aliases, local_key = getattr(env, "MODEL_ALIASES", None), getattr(env, "LOCAL_DEV_KEY", None)
+    key = (aliases, local_key)
+    if key not in _configs:
+        _configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None)
+    return _configs[key]
+
+
+class Default(WorkerEntrypoint):
+    def _deps(self) -> Deps:
+        env = self.env
+        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS),
+                    config=_config(env), defer=self.ctx.waitUntil)
+
+    async def fetch(self, request):
+        deps = self._deps()
+        response = await app.handle(await http.api_request(request), deps)
+        return http.js_response(response, deps)
+
+    async def queue(self, batch, env=None, ctx=None):
+        await queues.consume(batch, self._deps())

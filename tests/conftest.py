@@ -1,0 +1,101 @@
+"""Honest in-process stand-ins for api.ports: SQLite for D1 (loaded from schema.sql), a list for
+the Queue, and a scripted Workers AI that answers in the real output shapes."""
+import asyncio
+import json
+import pathlib
+import sqlite3
+from typing import Any, List, Optional, Sequence
+
+import pytest
+
+from api.ports import Config, Deps
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+class SqliteDB:
+    def __init__(self):
+        self.conn = sqlite3.connect(":memory:")
+        self.conn.row_factory = sqlite3.Row
+        self.conn.executescript((ROOT / "schema.sql").read_text())
+        self.fail_next = False
+
+    async def query(self, sql: str, params: Sequence[Any] = ()):
+        return [dict(row) for row in self.conn.execute(sql, tuple(params))]
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()):
+        with self.conn:
+            self.conn.execute(sql, tuple(params))
+
+    async def batch(self, statements):
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("D1_ERROR: simulated outage")
+        with self.conn:  # one transaction, rolled back on error, like D1's batch
+            for sql, params in statements:
+                self.conn.execute(sql, tuple(params))
+
+
+class ListQueue:
+    def __init__(self):
+        self.sent: List[dict] = []
+
+    async def send(self, body: dict):
+        self.sent.append(json.loads(json.dumps(body)))  # bodies must be JSON, as on the real queue
+
+
+class ScriptedAI:
+    """Answers `run` with queued results (dicts, or lists of SSE text chunks for streams)."""
+
+    def __init__(self):
+        self.results: List[Any] = []
+        self.calls: List[tuple] = []
+
+    def answer(self, result):
+        self.results.append(result)
+
+    async def run(self, model: str, inputs: dict, options: Optional[dict] = None):
+        self.calls.append((model, inputs, options))
+        result = self.results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None):
+        chunks = await self.run(model, inputs, options)
+
+        async def texts():
+            for chunk in chunks:
+                if isinstance(chunk, Exception):
+                    raise chunk
+                yield chunk
+        return texts()
+
+
+class Clock:
+    def __init__(self, now: float = 1_767_225_600.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def deps():
+    deferred = []
+    counter = iter(range(1, 1_000_000))
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), config=Config(local_dev_key="sk-test"),
+             defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
+             log=lambda line: None)
+    d.deferred = deferred
+    return d
+
+
+async def drain(deps: Deps):
+    """Run what handlers deferred until after the response (ctx.waitUntil)."""
+    while deps.deferred:
+        await deps.deferred.pop(0)
+
+
+def run(coro):
+    return asyncio.run(coro)

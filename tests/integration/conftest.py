@@ -1,0 +1,37 @@
+"""One real worker per test session, driven over HTTP and with the official openai SDK."""
+import pathlib
+
+import httpx
+import openai
+import pytest
+
+from integration.devserver import DevServer, apply_schema
+
+LOCAL_KEY = "sk-local-dev"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    apply_schema(state)
+    log = pathlib.Path(tmp_path_factory.mktemp("logs")) / "wrangler-dev.log"
+    with DevServer(state, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def client(server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url + "/v1", api_key=LOCAL_KEY, max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"authorization": f"Bearer {LOCAL_KEY}"}) as session:
+        yield session

@@ -1,0 +1,82 @@
+"""Start the real worker (and the AI stand-in) under `wrangler dev`, offline, on free ports."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+import httpx
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+WRANGLER = str(ROOT / "node_modules" / ".bin" / "wrangler")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tool_env() -> dict:
+    node = ROOT / ".venv" / "node" / "bin"
+    return {**os.environ, "PATH": f"{node}:{os.environ['PATH']}", "NO_COLOR": "1", "CI": "1",
+            "MINIFLARE_WORKERD_PATH": str(ROOT / "scripts" / "workerd-wrapper.sh"),
+            "WRANGLER_SEND_METRICS": "false"}
+
+
+def wrangler(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([WRANGLER, *args], cwd=ROOT, env=tool_env(), capture_output=True,
+                          text=True, check=check, stdin=subprocess.DEVNULL)
+
+
+def apply_schema(state: pathlib.Path) -> None:
+    wrangler("d1", "execute", "DB", "--local", "--env", "local", "--persist-to", str(state),
+             "--file", "schema.sql")
+
+
+class DevServer:
+    def __init__(self, state: pathlib.Path, log: pathlib.Path):
+        self.state, self.log_path = state, log
+        self.port, self.inspector = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def __enter__(self) -> "DevServer":
+        self.log = open(self.log_path, "w")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [WRANGLER, "dev", "-c", "wrangler.toml", "-c", "ai-standin/wrangler.toml", "--env", "local",
+             "--persist-to", str(self.state), "--ip", "127.0.0.1", "--port", str(self.port),
+             "--inspector-port", str(self.inspector), "--show-interactive-dev-session=false"],
+            cwd=ROOT, env=tool_env(), stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"wrangler dev exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(self.url + "/v1/models", timeout=5).status_code < 500:
+                    self.ready_after = time.monotonic() - self.started
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"wrangler dev not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
