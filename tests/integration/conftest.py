@@ -5,7 +5,7 @@ import httpx
 import openai
 import pytest
 
-from integration.devserver import DevServer, apply_schema
+from integration.devserver import DevServer, apply_schema, d1_query
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -35,3 +35,9 @@ def http(server):
     with httpx.Client(base_url=server.url, timeout=30,
                       headers={"authorization": f"Bearer {LOCAL_KEY}"}) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def d1(server):
+    """d1(sql) → the rows of a SELECT on the worker's local D1."""
+    return lambda sql: d1_query(server.state, sql)

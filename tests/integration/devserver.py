@@ -1,4 +1,5 @@
 """Start the real worker (and the AI stand-in) under `wrangler dev`, offline, on free ports."""
+import json
 import os
 import pathlib
 import signal
@@ -80,3 +81,10 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
+
+
+def d1_query(state: pathlib.Path, sql: str) -> list:
+    """Rows of one SELECT against the worker's local D1 (the same files `wrangler dev` persists)."""
+    done = wrangler("d1", "execute", "DB", "--local", "--env", "local", "--persist-to", str(state),
+                    "--command", sql, "--json")
+    return json.loads(done.stdout)[0]["results"]

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Manage API keys and read usage, in the local D1 (default) or the deployed one (--remote).
+
+  keys.py create --name NAME [--project P]   prints the new key once; only its hash is stored
+  keys.py list
+  keys.py revoke KEY_ID
+  keys.py usage [--days N]                   requests and tokens per key and model per day
+
+It drives `wrangler d1 execute`, which takes no bound parameters, so every value is either
+generated here or passed through `literal()` (SQLite string quoting, NUL refused).
+"""
+import argparse
+import hashlib
+import json
+import os
+import pathlib
+import secrets
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if "\x00" in text:
+        raise SystemExit("values must not contain NUL characters")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def d1(args, sql: str) -> list:
+    where = ["--remote"] if args.remote else ["--local", "--env", "local"]
+    if args.persist_to and not args.remote:
+        where += ["--persist-to", args.persist_to]
+    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'node' / 'bin'}:{os.environ['PATH']}",
+           "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"}
+    done = subprocess.run([str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "execute", "DB",
+                           *where, "--json", "--command", sql],
+                          cwd=ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise SystemExit(f"wrangler d1 execute failed:\n{done.stdout}{done.stderr}")
+    return json.loads(done.stdout)[0]["results"]
+
+
+def create(args) -> None:
+    secret = "sk-wo-" + secrets.token_urlsafe(32)
+    key_id = "key_" + secrets.token_hex(8)
+    d1(args, "INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) VALUES ("
+             + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
+                                               secret[:10], args.project, int(time.time()))) + ")")
+    print(json.dumps({"id": key_id, "name": args.name, "key": secret}) if args.json else
+          f"created {key_id} ({args.name}); the key is shown only now:\n{secret}")
+
+
+def show(args, rows: list) -> None:
+    if args.json:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
+
+
+def list_keys(args) -> None:
+    show(args, d1(args, "SELECT id, name, prefix, project, created_at, revoked_at FROM api_keys "
+                        "ORDER BY created_at"))
+
+
+def revoke(args) -> None:
+    d1(args, f"UPDATE api_keys SET revoked_at = {int(time.time())} WHERE id = {literal(args.key_id)}"
+             " AND revoked_at IS NULL")
+    print(f"revoked {args.key_id} (running isolates may accept it for up to a minute more)")
+
+
+def usage(args) -> None:
+    show(args, d1(args, "SELECT key_id, model, day, requests, prompt_tokens, completion_tokens "
+                        f"FROM usage_daily WHERE day >= date('now', {literal(f'-{args.days} days')}) "
+                        "ORDER BY day, key_id, model"))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--remote", action="store_true", help="use the deployed D1 database")
+    parser.add_argument("--persist-to", help="local state directory (default: wrangler's .wrangler/state)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("create")
+    made.add_argument("--name", required=True)
+    made.add_argument("--project", help="keys of one project share stored objects")
+    made.set_defaults(run=create)
+    commands.add_parser("list").set_defaults(run=list_keys)
+    revoked = commands.add_parser("revoke")
+    revoked.add_argument("key_id")
+    revoked.set_defaults(run=revoke)
+    used = commands.add_parser("usage")
+    used.add_argument("--days", type=int, default=30)
+    used.set_defaults(run=usage)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
