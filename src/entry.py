@@ -1,5 +1,5 @@
 """The Worker: fetch → api.app.handle, queue → api.jobs. Binding names live here and in wrangler.toml."""
-from workers import WorkerEntrypoint
+from workers import WorkerEntrypoint, import_from_javascript
 
 from api import app
 from api.catalog import parse_aliases
@@ -21,7 +21,9 @@ def _config(env) -> Config:
 
 class Default(WorkerEntrypoint):
     def _deps(self) -> Deps:
-        env = self.env
+        # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
+        # cheaper than the SDK wrappers' generic per-value conversion.
+        env = import_from_javascript("cloudflare:workers").env
         return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS),
                     config=_config(env), defer=self.ctx.waitUntil)
 

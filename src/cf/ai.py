@@ -3,9 +3,10 @@ import codecs
 import re
 from typing import AsyncIterator, Optional
 
-from pyodide.ffi import JsException
+from pyodide.ffi import JsException, JsProxy
 
 from api.errors import UpstreamError, workers_ai_error
+from cf.convert import to_js_object, to_py
 
 _CODE = re.compile(r"(\d{4}):\s*(.*)", re.S)
 
@@ -19,26 +20,27 @@ def _error(exc: JsException, model: str):
 
 
 class WorkersAI:
+
     def __init__(self, binding):
         self._ai = binding
 
     async def _call(self, model: str, inputs: dict, options: Optional[dict]):
         try:
-            return await self._ai.run(model, inputs, options or {})
+            return await self._ai.run(model, to_js_object(inputs), to_js_object(options or {}))
         except JsException as exc:
             raise _error(exc, model) from None
 
     async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> dict:
         result = await self._call(model, inputs, options)
-        if not isinstance(result, dict):
+        if isinstance(result, JsProxy) and hasattr(result, "getReader"):
             raise UpstreamError(f"Workers AI returned no JSON result for {model}.")
-        return result
+        return to_py(result)
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
         result = await self._call(model, inputs, options)
-        if isinstance(result, dict):  # some models answer a stream request with a whole result
+        if not hasattr(result, "getReader"):  # some models answer a stream request with a whole result
             raise UpstreamError(f"Workers AI did not stream for {model}.")
-        return self._texts(getattr(result, "_binding", result), model)
+        return self._texts(result, model)
 
     @staticmethod
     async def _texts(stream, model: str) -> AsyncIterator[str]:

@@ -1,22 +1,39 @@
 """workers Request → ApiRequest, and ApiResponse/StreamResponse → JS Response (streams through a
 TransformStream whose writer is fed after the Response is returned)."""
 import json
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 import js
-from pyodide.ffi import JsException, to_js
+from pyodide.ffi import JsException, jsnull, to_js
 
 from api.ports import Deps
 from api.web import MAX_BODY, ApiRequest, StreamResponse
+from cf.convert import to_js_object
 
 
-def _js_object(mapping: dict):
-    return to_js(mapping, dict_converter=js.Object.fromEntries)
+class Headers(Mapping):
+    """Read-only view of the JS Headers: the core reads a few names, so nothing is copied."""
+
+    def __init__(self, headers):
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        value = self._headers.get(name)
+        if value is None or value is jsnull:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self):
+        return iter(self._headers.keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 async def api_request(request) -> ApiRequest:
     raw = request.js_object
-    headers = js.Object.fromEntries(raw.headers).to_py()
+    headers = Headers(raw.headers)
     url = urlsplit(raw.url)
     req = ApiRequest(method=raw.method, path=url.path, headers=headers, query=dict(parse_qsl(url.query)))
     if int(headers.get("content-length") or 0) > MAX_BODY:
@@ -30,14 +47,14 @@ async def api_request(request) -> ApiRequest:
 def js_response(response, deps: Deps):
     headers = dict(response.headers)
     if isinstance(response, StreamResponse):
-        return js.Response.new(_pump(response, deps), _js_object({"status": response.status, "headers": headers}))
+        return js.Response.new(_pump(response, deps), to_js_object({"status": response.status, "headers": headers}))
     body = response.body
     if isinstance(body, (dict, list)):
         body = json.dumps(body, separators=(",", ":"))
         headers.setdefault("content-type", "application/json")
     elif isinstance(body, bytes):
         body = to_js(body)
-    return js.Response.new(body, _js_object({"status": response.status, "headers": headers}))
+    return js.Response.new(body, to_js_object({"status": response.status, "headers": headers}))
 
 
 def _pump(response: StreamResponse, deps: Deps):

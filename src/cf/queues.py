@@ -1,7 +1,9 @@
-"""api.ports.JobQueue over a Queue producer binding, and the consumer side of `queue()`."""
+"""api.ports.JobQueue over the raw Queue producer binding, and the consumer side of `queue()`
+(whose batch the SDK hands us wrapped, bodies already converted)."""
 from api import jobs
 from api.jobs import QueueMessage
 from api.ports import Deps
+from cf.convert import to_js_object
 
 
 class Queue:
@@ -9,7 +11,7 @@ class Queue:
         self._queue = binding
 
     async def send(self, body: dict) -> None:
-        await self._queue.send(body, {"contentType": "json"})
+        await self._queue.send(to_js_object(body), to_js_object({"contentType": "json"}))
 
 
 async def consume(batch, deps: Deps) -> None:

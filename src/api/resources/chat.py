@@ -80,7 +80,6 @@ async def create_chat_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     usage.record_later(req, deps, spec.id, result.usage)
     return ApiResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": spec.id,
-        "system_fingerprint": None,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text,
                                              "refusal": None},
                      "logprobs": None, "finish_reason": result.finish_reason}],
@@ -93,7 +92,7 @@ async def _frames(req: ApiRequest, deps: Deps, spec: ModelSpec, upstream: Stream
     # With include_usage, OpenAI sends "usage": null on every chunk and the totals in a last,
     # choice-less chunk.
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-            "model": spec.id, "system_fingerprint": None, **({"usage": None} if include_usage else {})}
+            "model": spec.id, **({"usage": None} if include_usage else {})}
 
     def chunk(delta: dict, finish_reason=None) -> str:
         return sse.frame({**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,

@@ -1,0 +1,215 @@
+"""What the Python worker adds on top of Workers AI: latency, cold start and memory, measured locally.
+
+Two `wrangler dev` servers run side by side, each in its own process group: the AI stand-in alone
+(JS only: the "direct" path and the baseline memory) and the full worker with the stand-in bound as
+`AI` (DevServer from tests/integration). Run: .venv/bin/python bench/bench.py [--requests 200].
+Prints a table and writes bench/results/latest.json. Figures only: missed targets do not fail it.
+"""
+import argparse
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from integration.devserver import WRANGLER, DevServer, apply_schema, tool_env  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+KEY = "sk-local-dev"
+HELLO = [{"role": "user", "content": "hello there"}]
+STREAMED = [{"role": "user", "content": "[[words:20]] [[delay:10]]"}]  # 20 chunks, 10 ms apart
+TEXTS = [f"benchmark sentence number {i} about embeddings" for i in range(16)]
+CHAT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"  # what gpt-4o-mini maps to
+EMBED_MODEL = "@cf/baai/bge-base-en-v1.5"  # what text-embedding-3-small maps to
+
+# name: (server, route, JSON body, streamed)
+CALLS = {
+    "chat direct": ("standin", "/run", {"model": CHAT_MODEL, "inputs": {"messages": HELLO}}, False),
+    "chat worker": ("worker", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": HELLO}, False),
+    "stream direct": ("standin", "/run",
+                      {"model": CHAT_MODEL, "inputs": {"messages": STREAMED, "stream": True}}, True),
+    "stream worker": ("worker", "/v1/chat/completions",
+                      {"model": "gpt-4o-mini", "messages": STREAMED, "stream": True}, True),
+    "embed direct": ("standin", "/run", {"model": EMBED_MODEL, "inputs": {"text": TEXTS}}, False),
+    "embed worker": ("worker", "/v1/embeddings", {"model": "text-embedding-3-small", "input": TEXTS}, False),
+}
+
+# Printed rows: (metric, label, the direct metric it is compared with, target from the issue).
+ROWS = [
+    ("chat direct", "(a) chat, stand-in POST /run", None, ""),
+    ("chat worker", "(b) chat, worker /v1/chat/completions", "chat direct", "<= 1.8x direct"),
+    ("stream direct first byte", "(c) stream, stand-in: first byte", None, ""),
+    ("stream worker first byte", "(c) stream, worker: first byte", "stream direct first byte", ""),
+    ("stream direct last byte", "(c) stream, stand-in: last byte", None, ""),
+    ("stream worker last byte", "(c) stream, worker: last byte", "stream direct last byte", "<= +10 ms"),
+    ("embed direct", "(d) 16 embeddings, stand-in POST /run", None, ""),
+    ("embed worker", "(d) 16 embeddings, worker /v1/embeddings", "embed direct", ""),
+]
+MEMORY_TARGET_MIB = 120
+
+
+class StandinServer(DevServer):
+    """The stand-in alone under its own `wrangler dev`; DevServer's ports, logging and teardown."""
+
+    def __enter__(self) -> "StandinServer":
+        self.log = open(self.log_path, "w")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [WRANGLER, "dev", "-c", "ai-standin/wrangler.toml", "--env", "local",
+             "--persist-to", str(self.state), "--ip", "127.0.0.1", "--port", str(self.port),
+             "--inspector-port", str(self.inspector), "--show-interactive-dev-session=false"],
+            cwd=ROOT, env=tool_env(), stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self.ready_after = first_200(self, "/")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+
+def first_200(server: DevServer, path: str, headers: dict = None, timeout: float = 120.0) -> float:
+    """Seconds from the server's launch to its first 200 on GET path."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"wrangler dev exited early, see {server.log_path}")
+        with contextlib.suppress(httpx.HTTPError):
+            # A long timeout: the first request is held until the worker has loaded.
+            if httpx.get(server.url + path, headers=headers, timeout=timeout).status_code == 200:
+                return time.monotonic() - server.started
+        time.sleep(0.05)
+    raise RuntimeError(f"no 200 from {server.url + path} in {timeout}s, see {server.log_path}")
+
+
+def workerd_rss_mib(pgid: int) -> list:
+    """VmRSS of each workerd in a process group (wrangler dev runs two: its proxy and the runtime)."""
+    sizes = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat, status = (proc / "stat").read_text(), (proc / "status").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        # The name sits in parentheses and may contain spaces; the group id is the third field after it.
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == "workerd" and int(fields[2]) == pgid:
+            kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            sizes.append(round(kib / 1024, 1))
+    return sorted(sizes)
+
+
+def timed(client: httpx.Client, route: str, body: dict, streamed: bool) -> dict:
+    """One request; milliseconds to the whole response, or to its first and last body byte."""
+    start = time.perf_counter()
+    if not streamed:
+        client.post(route, json=body).raise_for_status()
+        return {"": (time.perf_counter() - start) * 1000}
+    first, data = None, bytearray()
+    with client.stream("POST", route, json=body) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            first = first or time.perf_counter()
+            data += chunk
+    last = time.perf_counter()
+    if not data.rstrip().endswith(b"data: [DONE]"):
+        raise RuntimeError(f"{route}: stream ended without [DONE]: {bytes(data[-200:])!r}")
+    return {" first byte": (first - start) * 1000, " last byte": (last - start) * 1000}
+
+
+def run_round(clients: dict, samples: dict) -> None:
+    # Paths take turns, one request at a time, so drift (background usage writes, CPU noise)
+    # hits a worker path and its direct counterpart alike.
+    for name, (server, route, body, streamed) in CALLS.items():
+        for suffix, ms in timed(clients[server], route, body, streamed).items():
+            samples.setdefault(name + suffix, []).append(ms)
+
+
+def memory(servers: dict) -> dict:
+    time.sleep(2)  # let queued usage writes (batched for up to 1 s) settle
+    return {name: workerd_rss_mib(server.proc.pid) for name, server in servers.items()}
+
+
+def summarise(samples: dict) -> dict:
+    stats = {name: {"median_ms": statistics.median(values),
+                    "p90_ms": statistics.quantiles(values, n=10)[-1]} for name, values in samples.items()}
+    for metric, _, direct, target in ROWS:
+        if direct:
+            base, own = stats[direct]["median_ms"], stats[metric]["median_ms"]
+            stats[metric].update(ratio=own / base, added_ms=own - base, target=target)
+    return stats
+
+
+def report(args, cold: dict, stats: dict, mem: dict) -> None:
+    print(f"\nworkers-openai bench: {args.requests} sequential requests per path after {args.warmup} "
+          f"warm-up, keep-alive, {os.cpu_count()} CPUs\n")
+    print(f"{'path':44} {'median ms':>9} {'p90 ms':>8} {'x direct':>8} {'+ ms':>7}  target (issue)")
+    for metric, label, direct, target in ROWS:
+        row = stats[metric]
+        versus = f"{row['ratio']:7.2f}x {row['added_ms']:+7.2f}" if direct else f"{'':8} {'':7}"
+        print(f"{label:44} {row['median_ms']:9.2f} {row['p90_ms']:8.2f} {versus}  {target}")
+
+    print(f"\ncold start, full worker (launch -> first 200 GET /v1/models): {cold['worker_s']:.2f} s"
+          f"   [stand-in alone, launch -> first 200 GET /: {cold['standin_s']:.2f} s]")
+
+    print(f"\n{'memory: RSS of the workerd processes, MiB':44} {'idle':>9} {'after':>8}")
+    for name, label in (("standin", "stand-in alone"), ("worker", "worker + stand-in")):
+        idle, after = mem["idle"][name], mem["after"][name]
+        print(f"{label + ' ' + ' + '.join(map(str, idle)):44} {sum(idle):9.1f} {sum(after):8.1f}")
+    print(f"{'memory above the stand-in alone':44} {mem['above_idle_mib']:9.1f} "
+          f"{mem['above_after_mib']:8.1f}  idle <= {MEMORY_TARGET_MIB} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per path")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests per path first")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so the servers are stopped
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        state = pathlib.Path(tmp)
+        apply_schema(state / "worker")
+        # Started one after the other, so the worker's cold start does not share the CPU.
+        standin = stack.enter_context(StandinServer(state / "standin", RESULTS / "standin.log"))
+        worker = stack.enter_context(DevServer(state / "worker", RESULTS / "worker.log"))
+        auth = {"authorization": f"Bearer {KEY}"}
+        # DevServer is ready at its first non-5xx answer (a 401 without the key); time the first 200.
+        cold = {"worker_s": first_200(worker, "/v1/models", auth), "standin_s": standin.ready_after}
+        servers = {"standin": standin, "worker": worker}
+        clients = {name: stack.enter_context(httpx.Client(base_url=server.url, headers=auth, timeout=30))
+                   for name, server in servers.items()}
+
+        for _ in range(args.warmup):
+            run_round(clients, {})
+        mem = {"idle": memory(servers)}
+        samples = {}
+        for _ in range(args.requests):
+            run_round(clients, samples)
+        mem["after"] = memory(servers)
+
+    for phase in ("idle", "after"):
+        mem[f"above_{phase}_mib"] = round(sum(mem[phase]["worker"]) - sum(mem[phase]["standin"]), 1)
+    stats = summarise(samples)
+    report(args, cold, stats, mem)
+    results = {"requests": args.requests, "warmup": args.warmup, "cpus": os.cpu_count(),
+               "cold_start_s": cold, "latency": stats, "memory_workerd_rss_mib": mem,
+               "memory_target_mib": MEMORY_TARGET_MIB,
+               "samples_ms": {name: [round(v, 3) for v in values] for name, values in samples.items()}}
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten: {(RESULTS / 'latest.json').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
