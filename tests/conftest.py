@@ -1,6 +1,5 @@
 """Honest in-process stand-ins for api.ports: SQLite for D1 (loaded from schema.sql), a list for
 the Queue, and a scripted Workers AI that answers in the real output shapes."""
-import asyncio
 import json
 import pathlib
 import sqlite3
@@ -89,13 +88,3 @@ def deps():
              log=lambda line: None)
     d.deferred = deferred
     return d
-
-
-async def drain(deps: Deps):
-    """Run what handlers deferred until after the response (ctx.waitUntil)."""
-    while deps.deferred:
-        await deps.deferred.pop(0)
-
-
-def run(coro):
-    return asyncio.run(coro)

@@ -25,6 +25,7 @@ async def handle(req: ApiRequest, deps: Deps) -> Union[ApiResponse, StreamRespon
             })
         else:
             route, req.params = routes.match(req.method, req.path)
+            req.route = route.template
             req.key = await auth.authenticate(req, deps)
             if req.oversized:
                 raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY} bytes.")

@@ -1,6 +1,7 @@
 """The route table: (method, path template) → handler, and matching with 404 vs 405 + Allow."""
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 from typing import Awaitable, Callable, Dict, List, Tuple
 
 from api.errors import MethodNotAllowed, NotFound
@@ -34,15 +35,16 @@ _COMPILED = [(route, route.pattern) for route in ROUTES]
 
 def match(method: str, path: str) -> Tuple[Route, Dict[str, str]]:
     """Find the route for a request. Paths without the /v1 prefix are accepted too, like the seed."""
-    if not path.startswith("/v1/"):
-        path = "/v1" + path
-    path = path.rstrip("/") or "/"
+    wanted = path.rstrip("/") or "/"
+    if not wanted.startswith("/v1/"):
+        wanted = "/v1" + wanted
     allowed = []
     for route, pattern in _COMPILED:
-        found = pattern.match(path)
+        found = pattern.match(wanted)
         if found:
             if route.method == method:
-                return route, found.groupdict()
+                # The SDKs percent-encode path parameters, slashes of model ids included.
+                return route, {name: unquote(value) for name, value in found.groupdict().items()}
             allowed.append(route.method)
     if allowed:
         raise MethodNotAllowed(f"Method {method} is not allowed for {path}.",

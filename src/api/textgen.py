@@ -65,6 +65,14 @@ def inputs(params: SamplingParams, spec: ModelSpec, limit: Optional[int], **cont
     return {**content, **{k: v for k, v in chosen.items() if v is not None}}
 
 
+def include_usage(params: SamplingParams) -> bool:
+    """`stream_options` is allowed only with `stream: true`, as on OpenAI."""
+    if params.stream_options is not None and not params.stream:
+        raise InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is "
+                             "enabled.", param="stream_options")
+    return bool(params.stream_options and params.stream_options.include_usage)
+
+
 def finish_reason(completion_tokens: int, limit: Optional[int]) -> str:
     """Native models report no finish reason: reaching the limit means the output was cut."""
     return "length" if limit and completion_tokens >= limit else "stop"
@@ -104,20 +112,20 @@ class StreamedGeneration:
     completion_estimate: int = 0
 
     async def texts(self) -> AsyncIterator[str]:
-        total_seen = False
         async for event in sse.events(self.chunks):
             if "error" in event and not event.get("choices"):
                 raise UpstreamError("Workers AI reported an error mid-stream.")
             if "response" in event:  # native chunk, or the cumulative trailer of OpenAI-shaped models
                 text = text_of(event["response"])
-                total_seen = total_seen or "usage" in event
                 self.usage = Usage.parse(event.get("usage")) or self.usage
-            else:
-                choice = (event.get("choices") or [{}])[0]
+            elif event.get("choices"):
+                # Per-chunk usage of OpenAI-shaped models is incremental: never taken as the total.
+                choice = event["choices"][0]
                 text = text_of((choice.get("delta") or {}).get("content"))
                 self.reason = choice.get("finish_reason") or self.reason
-                if not total_seen:  # per-chunk usage is incremental; only a fallback
-                    self.usage = Usage.parse(event.get("usage")) or self.usage
+            else:  # a choice-less chunk carries the totals, as OpenAI's include_usage chunk does
+                text = ""
+                self.usage = Usage.parse(event.get("usage")) or self.usage
             if text:
                 self.completion_estimate += tokens.estimate(text)
                 yield text

@@ -9,7 +9,7 @@ KIND = "usage"
 
 def event(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> dict:
     return {"kind": KIND, "id": req.id, "key_id": req.key.id if req.key else "", "model": model,
-            "endpoint": req.path, "prompt_tokens": usage.prompt_tokens,
+            "endpoint": req.route, "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens, "created_at": int(deps.now()),
             "duration_ms": int((deps.now() - req.received_at) * 1000)}
 
@@ -29,6 +29,10 @@ INSERT = ("INSERT OR IGNORE INTO usage_events (id, key_id, model, endpoint, prom
 
 
 def statement(body: dict):
-    return INSERT, (body["id"], body["key_id"], body["model"], body["endpoint"],
-                    int(body["prompt_tokens"]), int(body["completion_tokens"]),
-                    int(body["created_at"]), int(body["duration_ms"]))
+    """The INSERT for one event; ValueError if the event is malformed (it would fail the batch)."""
+    texts = [body["id"], body["key_id"], body["model"], body["endpoint"]]
+    if not all(isinstance(value, str) and value for value in texts):
+        raise ValueError("usage event with a missing or non-string id, key_id, model or endpoint")
+    numbers = [int(body[name]) for name in
+               ("prompt_tokens", "completion_tokens", "created_at", "duration_ms")]
+    return INSERT, (*texts, *numbers)

@@ -21,6 +21,7 @@ class ApiRequest:
     body: bytes = b""
     query: Mapping[str, str] = field(default_factory=dict)
     params: Dict[str, str] = field(default_factory=dict)  # path parameters, set by routing
+    route: str = ""  # the matched route's template, e.g. /v1/chat/completions
     key: Optional[ApiKey] = None  # set by authentication
     id: str = ""  # request id, echoed as x-request-id
     received_at: float = 0.0

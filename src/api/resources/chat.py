@@ -36,9 +36,12 @@ def _text(message: ChatMessage, index: int) -> str:
     if message.content is None or isinstance(message.content, str):
         return message.content or ""
     for part_index, part in enumerate(message.content):
-        if part.type != "text" or part.text is None:
-            raise UnsupportedParameter(f"messages[{index}].content[{part_index}]",
-                                       f"has type '{part.type}'; only text content is supported yet")
+        param = f"messages[{index}].content[{part_index}]"
+        if part.type != "text":
+            raise UnsupportedParameter(param, f"has type '{part.type}'; only text content is supported yet")
+        if part.text is None:
+            raise InvalidRequest(f"Missing required parameter: '{param}.text'.", param=f"{param}.text",
+                                 code="missing_required_parameter")
     return "\n".join(part.text for part in message.content)
 
 
@@ -61,9 +64,7 @@ def model_messages(messages: List[ChatMessage], spec: ModelSpec) -> List[dict]:
 async def create_chat_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(ChatCompletionCreateParams, req)
     refuse_unsupported(params, NOT_YET)
-    if params.stream_options is not None and not params.stream:
-        raise InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is "
-                             "enabled.", param="stream_options")
+    include_usage = textgen.include_usage(params)
     spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
     messages = model_messages(params.messages, spec)
     limit = textgen.max_tokens(params, spec)
@@ -73,9 +74,8 @@ async def create_chat_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     if params.stream:
         chunks = await deps.ai.stream(spec.id, {**inputs, "stream": True})
         upstream = StreamedGeneration(chunks, limit, prompt_estimate)
-        include_usage = bool(params.stream_options and params.stream_options.include_usage)
         frames = _frames(req, deps, spec, upstream, completion_id, created, include_usage)
-        return StreamResponse(sse.guarded(frames, deps.log))
+        return StreamResponse(sse.guarded(frames, deps.log, req.id))
     result = textgen.generation(await deps.ai.run(spec.id, inputs), limit, prompt_estimate)
     usage.record_later(req, deps, spec.id, result.usage)
     return ApiResponse({

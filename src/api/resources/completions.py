@@ -25,6 +25,7 @@ NOT_YET = {
 async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(CompletionCreateParams, req)
     refuse_unsupported(params, NOT_YET)
+    include_usage = textgen.include_usage(params)
     prompts = [params.prompt] if isinstance(params.prompt, str) else params.prompt
     if not prompts or not all(prompts):
         raise InvalidRequest("'prompt' must be a non-empty string or list of non-empty strings.",
@@ -35,10 +36,9 @@ async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     completion_id, created = deps.new_id("cmpl-"), int(deps.now())
     base = {"id": completion_id, "object": "text_completion", "created": created, "model": spec.id}
     if params.stream:
-        include_usage = bool(params.stream_options and params.stream_options.include_usage)
         frames = _frames(req, deps, spec, calls, limit, base, include_usage)
         first = await deps.ai.stream(spec.id, {**calls[0], "stream": True})  # fail before the first byte
-        return StreamResponse(sse.guarded(frames(first), deps.log))
+        return StreamResponse(sse.guarded(frames(first), deps.log, req.id))
     results = await asyncio.gather(*(deps.ai.run(spec.id, c) for c in calls))
     generations = [textgen.generation(r, limit, tokens.estimate(c["prompt"])) for r, c in zip(results, calls)]
     total = sum((g.usage for g in generations), Usage())

@@ -1,0 +1,1 @@
+"""CPython unit tests of the core (src/api), one module per source module."""

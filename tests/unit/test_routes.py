@@ -1,0 +1,72 @@
+"""api.routes: the route table, the optional /v1 prefix, path parameters, 404 vs 405 + Allow."""
+import pytest
+
+from api import routes
+from api.errors import MethodNotAllowed, NotFound
+from api.resources import chat, completions, embeddings, models
+from unit.support import call, error
+
+LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+
+# (method, template, a concrete path, handler, expected path params)
+CASES = [
+    ("GET", "/v1/models", "/v1/models", models.list_models, {}),
+    ("GET", "/v1/models/{model:path}", "/v1/models/gpt-4o", models.retrieve_model, {"model": "gpt-4o"}),
+    ("POST", "/v1/chat/completions", "/v1/chat/completions", chat.create_chat_completion, {}),
+    ("POST", "/v1/completions", "/v1/completions", completions.create_completion, {}),
+    ("POST", "/v1/embeddings", "/v1/embeddings", embeddings.create_embedding, {}),
+]
+
+
+def test_the_cases_cover_the_whole_table():
+    assert {(r.method, r.template) for r in routes.ROUTES} == {(c[0], c[1]) for c in CASES}
+
+
+@pytest.mark.parametrize("prefix", ["/v1", ""], ids=["v1", "bare"])
+@pytest.mark.parametrize("trailing", ["", "/"], ids=["plain", "trailing-slash"])
+@pytest.mark.parametrize("method,template,path,handler,params", CASES, ids=[c[1] for c in CASES])
+def test_every_route_matches(prefix, trailing, method, template, path, handler, params):
+    route, found = routes.match(method, prefix + path[len("/v1"):] + trailing)
+    assert (route.template, route.handler, found) == (template, handler, params)
+
+
+@pytest.mark.parametrize("path", [f"/v1/models/{LLAMA}", f"/models/{LLAMA}", f"/v1/models/{LLAMA}/"])
+def test_model_ids_keep_their_slashes(path):
+    route, params = routes.match("GET", path)
+    assert route.handler is models.retrieve_model
+    assert params == {"model": LLAMA}
+
+
+@pytest.mark.parametrize("path", ["/", "/v1", "/v1/", "/v1/nothing", "/nothing", "/v1/chat",
+                                  "/v1/chat/completions/extra", "/v2/models", "/v1/modelss"])
+def test_unknown_urls_are_404(path):
+    with pytest.raises(NotFound) as raised:
+        routes.match("GET", path)
+    assert (raised.value.status, raised.value.code) == (404, "unknown_url")
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("POST", "/v1/models", "GET"),
+    ("DELETE", "/v1/models/gpt-4o", "GET"),
+    ("GET", "/v1/chat/completions", "POST"),
+    ("PUT", "/completions", "POST"),
+    ("GET", "/v1/embeddings/", "POST"),
+])
+def test_wrong_method_is_405_with_allow(method, path, allow):
+    with pytest.raises(MethodNotAllowed) as raised:
+        routes.match(method, path)
+    assert (raised.value.status, raised.value.code, raised.value.headers) == (405, "method_not_allowed",
+                                                                               {"allow": allow})
+
+
+def test_404_through_the_app(deps):
+    response = call(deps, "GET", "/v1/nothing")
+    assert (response.status, response.body) == (
+        404, error("Unknown request URL: GET /v1/nothing.", code="unknown_url"))
+
+
+def test_405_through_the_app(deps):
+    response = call(deps, "POST", "/models", {})
+    assert response.status == 405
+    assert response.headers["allow"] == "GET"
+    assert response.body == error("Method POST is not allowed for /models.", code="method_not_allowed")
