@@ -37,7 +37,8 @@ async def api_request(request) -> ApiRequest:
     url = urlsplit(raw.url)
     req = ApiRequest(method=raw.method, path=url.path, headers=headers, query=dict(parse_qsl(url.query)))
     if int(headers.get("content-length") or 0) > MAX_BODY:
-        req.oversized = True  # refused by the core without reading it
+        req.oversized = True  # refused by the core without keeping it; drained in JS so that the
+        await raw.body.pipeTo(js.WritableStream.new())  # client, still uploading, reads the 413
     elif raw.body:
         req.body = (await raw.arrayBuffer()).to_bytes()
         req.oversized = len(req.body) > MAX_BODY

@@ -56,3 +56,11 @@ def test_retrieve_retired_model_says_it_was_retired(client):
         client.models.retrieve("@cf/meta/llama-3.1-8b-instruct")
     assert retired.value.code == "model_not_found"
     assert "retired" in retired.value.message
+
+
+def test_retrieve_retired_model_by_raw_path(http):
+    response = http.get("/v1/models/@cf/meta/llama-3.1-8b-instruct")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert (error["code"], error["param"]) == ("model_not_found", "model")
+    assert "retired" in error["message"]
