@@ -7,6 +7,7 @@ from typing import Any, List, Optional, Sequence
 
 import pytest
 
+from api import usage
 from api.ports import Config, Deps
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -38,9 +39,11 @@ class SqliteDB:
 class ListQueue:
     def __init__(self):
         self.sent: List[dict] = []
+        self.batches = 0
 
-    async def send(self, body: dict):
-        self.sent.append(json.loads(json.dumps(body)))  # bodies must be JSON, as on the real queue
+    async def send_batch(self, bodies: List[dict]):
+        self.batches += 1
+        self.sent += json.loads(json.dumps(bodies))  # bodies must be JSON, as on the real queue
 
 
 class ScriptedAI:
@@ -79,11 +82,19 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def no_pending_usage():
+    """The usage buffer lives per isolate (module state): each test starts with it empty."""
+    usage._pending.clear()
+    yield
+    usage._pending.clear()
+
+
 @pytest.fixture
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), config=Config(local_dev_key="sk-test"),
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
              defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred

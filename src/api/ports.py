@@ -29,13 +29,14 @@ class Database(Protocol):
 
 
 class JobQueue(Protocol):
-    async def send(self, body: dict) -> None: ...
+    async def send_batch(self, bodies: List[dict]) -> None: ...
 
 
 @dataclass(frozen=True)
 class Config:
     model_aliases: Dict[str, str] = field(default_factory=dict)  # extra/overriding aliases
     local_dev_key: Optional[str] = None  # accepted as an API key (local environment only)
+    usage_flush_seconds: float = 0.5  # how long usage events gather before one Queue send
 
 
 def new_id(prefix: str) -> str:

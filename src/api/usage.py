@@ -1,10 +1,19 @@
 """Usage accounting: each request's tokens go on the Queue after the response; the consumer
-(api.jobs) stores them in D1 once per request id, so redelivery never double-counts."""
+(api.jobs) stores them in D1 once per request id, so redelivery never double-counts.
+
+Events are sent in batches: a send costs the isolate about as much as a whole small request, so
+the first event waiting schedules one send (ctx.waitUntil keeps it alive) for all events that
+arrive in the next FLUSH_SECONDS."""
+import asyncio
+from typing import List
+
 from api.ports import Deps
 from api.textgen import Usage
 from api.web import ApiRequest
 
 KIND = "usage"
+MAX_BATCH = 100  # messages per Queue sendBatch
+_pending: List[dict] = []  # per isolate: events waiting for the scheduled send
 
 
 def event(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> dict:
@@ -14,14 +23,22 @@ def event(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> dict:
             "duration_ms": int((deps.now() - req.received_at) * 1000)}
 
 
-def record_later(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> None:
-    """For whole responses: queue the event after the response is sent (ctx.waitUntil)."""
-    deps.defer(deps.jobs.send(event(req, deps, model, usage)))
+def record(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> None:
+    _pending.append(event(req, deps, model, usage))
+    if len(_pending) == 1:
+        deps.defer(_flush(deps))
 
 
-async def record(req: ApiRequest, deps: Deps, model: str, usage: Usage) -> None:
-    """For streams, whose producer already runs after the response started."""
-    await deps.jobs.send(event(req, deps, model, usage))
+async def _flush(deps: Deps) -> None:
+    await asyncio.sleep(deps.config.usage_flush_seconds)
+    events = _pending[:]
+    _pending.clear()
+    for start in range(0, len(events), MAX_BATCH):
+        try:
+            await deps.jobs.send_batch(events[start:start + MAX_BATCH])
+        except Exception as exc:  # noqa: BLE001 - accounting must never break serving; say what was lost
+            ids = [e["id"] for e in events[start:start + MAX_BATCH]]
+            deps.log(f"usage: queue send failed ({type(exc).__name__}: {exc}); lost events {ids}")
 
 
 INSERT = ("INSERT OR IGNORE INTO usage_events (id, key_id, model, endpoint, prompt_tokens, "

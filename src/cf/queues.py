@@ -1,5 +1,7 @@
 """api.ports.JobQueue over the raw Queue producer binding, and the consumer side of `queue()`
 (whose batch the SDK hands us wrapped, bodies already converted)."""
+from typing import List
+
 from api import jobs
 from api.jobs import QueueMessage
 from api.ports import Deps
@@ -10,8 +12,8 @@ class Queue:
     def __init__(self, binding):
         self._queue = binding
 
-    async def send(self, body: dict) -> None:
-        await self._queue.send(to_js_object(body), to_js_object({"contentType": "json"}))
+    async def send_batch(self, bodies: List[dict]) -> None:
+        await self._queue.sendBatch(to_js_object([{"body": b, "contentType": "json"} for b in bodies]))
 
 
 async def consume(batch, deps: Deps) -> None:

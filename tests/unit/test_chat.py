@@ -282,6 +282,7 @@ def test_stream(deps):
         chunk({"role": "assistant", "content": ""}), chunk({"content": "Hel"}), chunk({"content": "lo"}),
         chunk({}, "stop"), DONE]
     assert deps.ai.calls == [(LLAMA, {"messages": [USER], "max_tokens": 4096, "stream": True}, None)]
+    run(drain(deps))
     assert deps.jobs.sent == [usage_event(LLAMA, 5, 2)]
 
 
@@ -318,6 +319,7 @@ def test_stream_from_an_openai_shaped_model(deps):
                           chunk({}, "stop", model=GLM, usage=None)]
     assert parsed[4]["usage"] == {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}
     assert parsed[5] == DONE
+    run(drain(deps))
     assert deps.jobs.sent == [usage_event(GLM, 9, 2)]
     assert sent(deps) == {"messages": [USER], "stream": True}
 
@@ -347,3 +349,26 @@ def test_configured_alias_overrides_a_default(deps):
     deps.config = Config(model_aliases={"gpt-4o": GLM}, local_dev_key="sk-test")
     response = create(deps, choices_result("Hi"))
     assert (response.status, response.body["model"], deps.ai.calls[0][0]) == (200, GLM, GLM)
+
+
+def test_usage_of_nearby_requests_goes_out_in_one_queue_batch(deps):
+    for text in ("one", "two", "three"):
+        deps.ai.answer(native(text, 1, 1))
+        post(deps, "/v1/chat/completions", {"model": "gpt-4o", "messages": [USER]})
+    assert len(deps.deferred) == 1  # one scheduled send for all three
+    run(drain(deps))
+    assert (deps.jobs.batches, [e["id"] for e in deps.jobs.sent]) == (1, ["req_0001", "req_0003", "req_0005"])
+
+
+def test_a_failed_usage_send_is_logged_with_the_lost_ids_and_the_response_is_unaffected(deps):
+    logged = []
+    deps.log = logged.append
+
+    async def broken(bodies):
+        raise ConnectionError("queue down")
+    deps.jobs.send_batch = broken
+    deps.ai.answer(native("Hi", 1, 1))
+    response = post(deps, "/v1/chat/completions", {"model": "gpt-4o", "messages": [USER]})
+    run(drain(deps))
+    assert response.status == 200
+    assert logged == ["usage: queue send failed (ConnectionError: queue down); lost events ['req_0001']"]

@@ -59,6 +59,7 @@ def test_stream_two_prompts(deps):
         DONE]
     assert [inputs for _, inputs, _ in deps.ai.calls] == [
         {"prompt": "a", "max_tokens": 3, "stream": True}, {"prompt": "b", "max_tokens": 3, "stream": True}]
+    run(drain(deps))
     assert [(e["prompt_tokens"], e["completion_tokens"]) for e in deps.jobs.sent] == [(5, 5)]
 
 

@@ -77,7 +77,7 @@ async def create_chat_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
         frames = _frames(req, deps, spec, upstream, completion_id, created, include_usage)
         return StreamResponse(sse.guarded(frames, deps.log, req.id))
     result = textgen.generation(await deps.ai.run(spec.id, inputs), limit, prompt_estimate)
-    usage.record_later(req, deps, spec.id, result.usage)
+    usage.record(req, deps, spec.id, result.usage)
     return ApiResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": spec.id,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text,
@@ -106,4 +106,4 @@ async def _frames(req: ApiRequest, deps: Deps, spec: ModelSpec, upstream: Stream
     if include_usage:
         yield sse.frame({**base, "choices": [], "usage": used.wire()})
     yield sse.DONE
-    await usage.record(req, deps, spec.id, used)
+    usage.record(req, deps, spec.id, used)

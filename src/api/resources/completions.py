@@ -42,7 +42,7 @@ async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     results = await asyncio.gather(*(deps.ai.run(spec.id, c) for c in calls))
     generations = [textgen.generation(r, limit, tokens.estimate(c["prompt"])) for r, c in zip(results, calls)]
     total = sum((g.usage for g in generations), Usage())
-    usage.record_later(req, deps, spec.id, total)
+    usage.record(req, deps, spec.id, total)
     return ApiResponse({**base, "choices": [
         {"text": g.text, "index": i, "logprobs": None, "finish_reason": g.finish_reason}
         for i, g in enumerate(generations)], "usage": total.wire()})
@@ -71,6 +71,6 @@ def _frames(req: ApiRequest, deps: Deps, spec: ModelSpec, calls: List[dict], lim
         if include_usage:
             yield sse.frame({**base, "choices": [], "usage": total.wire()})
         yield sse.DONE
-        await usage.record(req, deps, spec.id, total)
+        usage.record(req, deps, spec.id, total)
 
     return frames

@@ -66,7 +66,7 @@ async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
     if dims:
         vectors = [shorten(v, dims) for v in vectors]
     used = Usage(prompt_tokens=sum(tokens.estimate(t) for t in texts))
-    usage.record_later(req, deps, spec.id, used)
+    usage.record(req, deps, spec.id, used)
     return ApiResponse({
         "object": "list", "model": spec.id,
         "data": [{"object": "embedding", "index": i, "embedding": encode(v, params.encoding_format)}
