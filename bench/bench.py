@@ -1,8 +1,10 @@
 """What the Python worker adds on top of Workers AI: latency, cold start and memory, measured locally.
 
-Two `wrangler dev` servers run side by side, each in its own process group: the AI stand-in alone
-(JS only: the "direct" path and the baseline memory) and the full worker with the stand-in bound as
-`AI` (DevServer from tests/integration). Run: .venv/bin/python bench/bench.py [--requests 200].
+Three `wrangler dev` servers run side by side, each in its own process group: the AI stand-in alone
+(JS only: the "direct" path and the baseline memory), the full worker with the stand-in bound as `AI`
+(DevServer from tests/integration) and the reference, a minimal Python Worker that only forwards a
+chat request (bench/reference/), with the same stand-in and local D1/R2/Queue bindings: the floor
+of the platform. Run: .venv/bin/python bench/bench.py [--requests 200].
 Prints a table and writes bench/results/latest.json. Figures only: missed targets do not fail it.
 """
 import argparse
@@ -24,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from integration.devserver import WRANGLER, DevServer, apply_schema, tool_env  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+REFERENCE = ROOT / "bench" / "reference"
 KEY = "sk-local-dev"
 HELLO = [{"role": "user", "content": "hello there"}]
 STREAMED = [{"role": "user", "content": "[[words:20]] [[delay:10]]"}]  # 20 chunks, 10 ms apart
@@ -35,6 +38,8 @@ EMBED_MODEL = "@cf/baai/bge-base-en-v1.5"  # what text-embedding-3-small maps to
 CALLS = {
     "chat direct": ("standin", "/run", {"model": CHAT_MODEL, "inputs": {"messages": HELLO}}, False),
     "chat worker": ("worker", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": HELLO}, False),
+    "chat reference": ("reference", "/v1/chat/completions",
+                       {"model": "gpt-4o-mini", "messages": HELLO}, False),
     "stream direct": ("standin", "/run",
                       {"model": CHAT_MODEL, "inputs": {"messages": STREAMED, "stream": True}}, True),
     "stream worker": ("worker", "/v1/chat/completions",
@@ -47,6 +52,7 @@ CALLS = {
 ROWS = [
     ("chat direct", "(a) chat, stand-in POST /run", None, ""),
     ("chat worker", "(b) chat, worker /v1/chat/completions", "chat direct", "<= 1.8x direct"),
+    ("chat reference", "(e) chat, minimal Python forwarder", "chat direct", ""),
     ("stream direct first byte", "(c) stream, stand-in: first byte", None, ""),
     ("stream worker first byte", "(c) stream, worker: first byte", "stream direct first byte", ""),
     ("stream direct last byte", "(c) stream, stand-in: last byte", None, ""),
@@ -57,35 +63,59 @@ ROWS = [
 MEMORY_TARGET_MIB = 120
 
 
-class StandinServer(DevServer):
-    """The stand-in alone under its own `wrangler dev`; DevServer's ports, logging and teardown."""
+class BenchServer(DevServer):
+    """`wrangler dev` of the given configs; DevServer's ports, logging and teardown. Ready at its first
+    200 on path: GET, or POST of body."""
 
-    def __enter__(self) -> "StandinServer":
+    def __init__(self, configs: list, path: str, body: dict, state: pathlib.Path, log: pathlib.Path):
+        super().__init__(state, log)
+        self.configs, self.path, self.body = configs, path, body
+
+    def __enter__(self) -> "BenchServer":
         self.log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [WRANGLER, "dev", "-c", "ai-standin/wrangler.toml", "--env", "local",
+            [WRANGLER, "dev", *self.configs,
              "--persist-to", str(self.state), "--ip", "127.0.0.1", "--port", str(self.port),
              "--inspector-port", str(self.inspector), "--show-interactive-dev-session=false"],
             cwd=ROOT, env=tool_env(), stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            self.ready_after = first_200(self, "/")
+            self.ready_after = first_200(self, self.path, body=self.body)
         except BaseException:
             self.__exit__()
             raise
         return self
 
 
-def first_200(server: DevServer, path: str, headers: dict = None, timeout: float = 120.0) -> float:
-    """Seconds from the server's launch to its first 200 on GET path."""
+def standin_server(state: pathlib.Path) -> BenchServer:
+    """The stand-in alone (JS only)."""
+    return BenchServer(["-c", "ai-standin/wrangler.toml", "--env", "local"], "/", None,
+                       state, RESULTS / "standin.log")
+
+
+def reference_server(state: pathlib.Path) -> BenchServer:
+    """The minimal Python forwarder with the stand-in bound as `AI`. Python Workers take their
+    vendored modules from python_modules/ next to the config: a link to the repo's."""
+    if not (REFERENCE / "python_modules").is_symlink():
+        (REFERENCE / "python_modules").symlink_to("../../python_modules", target_is_directory=True)
+    _, route, body, _ = CALLS["chat reference"]
+    return BenchServer(["-c", str(REFERENCE / "wrangler.toml"), "-c", "ai-standin/wrangler.toml"],
+                       route, body, state, RESULTS / "reference.log")
+
+
+def first_200(server: DevServer, path: str, headers: dict = None, body: dict = None,
+              timeout: float = 120.0) -> float:
+    """Seconds from the server's launch to its first 200 on path: GET, or POST of body."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
             raise RuntimeError(f"wrangler dev exited early, see {server.log_path}")
         with contextlib.suppress(httpx.HTTPError):
             # A long timeout: the first request is held until the worker has loaded.
-            if httpx.get(server.url + path, headers=headers, timeout=timeout).status_code == 200:
+            response = httpx.request("GET" if body is None else "POST", server.url + path, json=body,
+                                     headers=headers, timeout=timeout)
+            if response.status_code == 200:
                 return time.monotonic() - server.started
         time.sleep(0.05)
     raise RuntimeError(f"no 200 from {server.url + path} in {timeout}s, see {server.log_path}")
@@ -160,14 +190,18 @@ def report(args, cold: dict, stats: dict, mem: dict) -> None:
         print(f"{label:44} {row['median_ms']:9.2f} {row['p90_ms']:8.2f} {versus}  {target}")
 
     print(f"\ncold start, full worker (launch -> first 200 GET /v1/models): {cold['worker_s']:.2f} s"
-          f"   [stand-in alone, launch -> first 200 GET /: {cold['standin_s']:.2f} s]")
+          f"   [stand-in alone, launch -> first 200 GET /: {cold['standin_s']:.2f} s;"
+          f" minimal forwarder, launch -> first 200 chat: {cold['reference_s']:.2f} s]")
 
-    print(f"\n{'memory: RSS of the workerd processes, MiB':44} {'idle':>9} {'after':>8}")
-    for name, label in (("standin", "stand-in alone"), ("worker", "worker + stand-in")):
+    print(f"\n{'memory: RSS of the workerd processes, MiB':50} {'idle':>9} {'after':>8}")
+    for name, label in (("standin", "stand-in alone"), ("reference", "minimal forwarder + stand-in"),
+                        ("worker", "worker + stand-in")):
         idle, after = mem["idle"][name], mem["after"][name]
-        print(f"{label + ' ' + ' + '.join(map(str, idle)):44} {sum(idle):9.1f} {sum(after):8.1f}")
-    print(f"{'memory above the stand-in alone':44} {mem['above_idle_mib']:9.1f} "
+        print(f"{label + ' ' + ' + '.join(map(str, idle)):50} {sum(idle):9.1f} {sum(after):8.1f}")
+    print(f"{'memory above the stand-in alone':50} {mem['above_idle_mib']:9.1f} "
           f"{mem['above_after_mib']:8.1f}  idle <= {MEMORY_TARGET_MIB} MiB")
+    print(f"{'worker above the minimal forwarder (same bindings)':50} "
+          f"{mem['above_reference_idle_mib']:9.1f} {mem['above_reference_after_mib']:8.1f}")
 
 
 def main() -> None:
@@ -181,13 +215,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         state = pathlib.Path(tmp)
         apply_schema(state / "worker")
-        # Started one after the other, so the worker's cold start does not share the CPU.
-        standin = stack.enter_context(StandinServer(state / "standin", RESULTS / "standin.log"))
+        # Started one after the other, so the cold starts do not share the CPU.
+        standin = stack.enter_context(standin_server(state / "standin"))
         worker = stack.enter_context(DevServer(state / "worker", RESULTS / "worker.log"))
         auth = {"authorization": f"Bearer {KEY}"}
         # DevServer is ready at its first non-5xx answer (a 401 without the key); time the first 200.
         cold = {"worker_s": first_200(worker, "/v1/models", auth), "standin_s": standin.ready_after}
-        servers = {"standin": standin, "worker": worker}
+        reference = stack.enter_context(reference_server(state / "reference"))
+        cold["reference_s"] = reference.ready_after
+        servers = {"standin": standin, "worker": worker, "reference": reference}
         clients = {name: stack.enter_context(httpx.Client(base_url=server.url, headers=auth, timeout=30))
                    for name, server in servers.items()}
 
@@ -200,7 +236,9 @@ def main() -> None:
         mem["after"] = memory(servers)
 
     for phase in ("idle", "after"):
-        mem[f"above_{phase}_mib"] = round(sum(mem[phase]["worker"]) - sum(mem[phase]["standin"]), 1)
+        total = {name: sum(sizes) for name, sizes in mem[phase].items()}
+        mem[f"above_{phase}_mib"] = round(total["worker"] - total["standin"], 1)
+        mem[f"above_reference_{phase}_mib"] = round(total["worker"] - total["reference"], 1)
     stats = summarise(samples)
     report(args, cold, stats, mem)
     results = {"requests": args.requests, "warmup": args.warmup, "cpus": os.cpu_count(),
