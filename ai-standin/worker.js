@@ -4,9 +4,18 @@
 // (an RPC call to `run` below), so it must answer in exactly the shapes the real models use, and
 // deterministically, so tests can assert on the results. Errors are thrown as
 // `new Error("<code>: <description>")`, which is how the real binding's InferenceUpstreamError reads.
+// Where the real models refuse an input (OpenAI's JSON-schema envelope on a native model, http
+// image URLs, bad tool-call ids, fields a schema lacks), so does the stand-in: a proxy sending one
+// is caught here rather than in production.
 //
-// Behaviour is steered from the test side with markers in the user text, e.g. "[[words:5]]",
-// "[[delay:200]]", "[[fail:3040]]" (see `parseMarkers`).
+// Behaviour is steered from the test side with markers in the user text (see `parseMarkers`):
+//   [[words:N]]  reply "w1 … wN"              [[delay:MS]]  wait MS between streamed events
+//   [[slow:MS]]  wait MS before answering      [[fail:CODE]] throw CODE
+//   [[fail-mid:CODE]]  stream the first two content events, then error with CODE
+//   [[split]]    deliver every streamed event in two reads
+//   [[chars:N]]  stream the content in pieces of N characters (so stop sequences straddle pieces)
+//   [[call]] / [[call:NAME]] / [[call:A,B]]  call the first tool / those tools (needs `tools`)
+//   [[badjson]]  JSON mode output that is invalid (OpenAI-shaped) or breaks the schema (native)
 
 import { WorkerEntrypoint } from "cloudflare:workers";
 
@@ -26,6 +35,7 @@ const MODELS = {
   "@cf/meta/llama-3.3-70b-instruct-fp8-fast": NATIVE,
   "@cf/meta/llama-3.1-8b-instruct-fast": NATIVE,
   "@cf/meta/llama-4-scout-17b-16e-instruct": NATIVE,
+  "@cf/meta/llama-3.2-11b-vision-instruct": NATIVE,
   "@cf/mistralai/mistral-small-3.1-24b-instruct": NATIVE,
   "@cf/qwen/qwq-32b": NATIVE,
   "@cf/qwen/qwen2.5-coder-32b-instruct": NATIVE,
@@ -54,8 +64,55 @@ const MODELS = {
   }),
 };
 
+// --- Capabilities of the text models ------------------------------------------------------------
+// What a text model can do beyond plain chat; a model (or field) absent here has none of it.
+//   tools     shape of the tool calls it returns: "flat" [{name, arguments: {…}}], "llama4"
+//             [{id, type, function: {name, arguments: {…}}}], "oai" (call_ ids, string arguments)
+//   shortIds  a `tool_call_id` it is given must be 9 alphanumerics (the real llama-4/mistral pattern)
+//   vision    image_url content parts; imageField: a top-level `image` too (llama-3.2 vision)
+//   json      JSON mode (`response_format`)
+//   reasoning thinks by default: "field" in its own field (reasoningField), "tags" inside
+//             <think>…</think> at the start of `response`; canStopThinking: honours enable_thinking
+//   noStream  the binding answers `stream: true` with the whole JSON result, not a stream
+const OAI_MODEL = {
+  tools: "oai", json: true, reasoning: "field", reasoningField: "reasoning_content", canStopThinking: true,
+};
+const CAPABILITIES = {
+  "@cf/meta/llama-3.3-70b-instruct-fp8-fast": { tools: "flat", json: true },
+  "@cf/meta/llama-3.1-8b-instruct-fast": { tools: "flat", json: true },
+  "@cf/meta/llama-4-scout-17b-16e-instruct": { tools: "llama4", shortIds: true, vision: true, json: true },
+  "@cf/meta/llama-3.2-11b-vision-instruct": { vision: true, imageField: true },
+  "@cf/mistralai/mistral-small-3.1-24b-instruct": { tools: "flat", shortIds: true, vision: true },
+  "@cf/qwen/qwq-32b": { reasoning: "field", reasoningField: "reasoning_content" },
+  "@cf/qwen/qwen2.5-coder-32b-instruct": { tools: "flat" },
+  "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b": { reasoning: "tags", json: true },
+  "@cf/ibm-granite/granite-4.0-h-micro": { tools: "flat" },
+  "@cf/aisingapore/gemma-sea-lion-v4-27b-it": { tools: "flat" },
+  "@cf/qwen/qwen3-30b-a3b-fp8": { tools: "oai", json: true },
+  "@cf/zai-org/glm-4.7-flash": OAI_MODEL,
+  // gemma-4 names its thinking field `reasoning`, not `reasoning_content` (observed quirk).
+  "@cf/google/gemma-4-26b-a4b-it": { ...OAI_MODEL, reasoningField: "reasoning", vision: true },
+  "@cf/nvidia/nemotron-3-120b-a12b": OAI_MODEL,
+  "@cf/moonshotai/kimi-k2.6": { ...OAI_MODEL, vision: true, noStream: true },
+  "@cf/openai/gpt-oss-120b": { ...OAI_MODEL, noStream: true },
+  "@cf/openai/gpt-oss-20b": { ...OAI_MODEL, noStream: true },
+  "@cf/qwen/qwen3.8-27b": { ...OAI_MODEL, vision: true },
+  "@cf/deepseek-ai/deepseek-v4-flash-0731": OAI_MODEL,
+};
+
 // The real native text models stop at 256 generated tokens unless max_tokens says otherwise.
 const NATIVE_DEFAULT_MAX_TOKENS = 256;
+// OpenAI-only fields: the native schemas lack them, so a native model refuses them. tool_choice and
+// parallel_tool_calls are absent too but ignored, as the real models do: their own choice stands.
+const OAI_ONLY_FIELDS = ["stop", "n", "logprobs", "top_logprobs", "reasoning_effort"];
+const NATIVE_SEED_MAX = 9_999_999_999;
+const MAX_CHOICES = 8;
+const MAX_TOP_LOGPROBS = 20;
+const REASONING_EFFORTS = ["low", "medium", "high"];
+const SHORT_TOOL_ID = /^[a-zA-Z0-9]{9}$/;
+const JSON_FRAGMENT_CHARS = 8; // OpenAI-shaped JSON mode streams its text in pieces this long
+const LOGPROB = -0.25;
+const TOP_LOGPROB = -1.5;
 
 // --- Errors --------------------------------------------------------------------------------------
 const ERROR_DESCRIPTIONS = {
@@ -63,6 +120,7 @@ const ERROR_DESCRIPTIONS = {
   3036: "You have used up your daily free allocation of 10,000 neurons, please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage.",
   5007: "No such model",
   8001: "Invalid input",
+  8006: "Forced tool call could not be completed within max_tokens", // documented code, our wording
   3006: "Request is too large",
   3007: "Request timeout",
 };
@@ -71,7 +129,7 @@ const DEFAULT_ERROR_DESCRIPTION = "Internal server error";
 const UNKNOWN_ERROR_CODE = 3000;
 
 // HTTP status for each error code on the direct `POST /run` route; anything else is a 500.
-const HTTP_STATUS = { 5007: 400, 8001: 400, 3036: 429, 3040: 429, 3006: 413, 3007: 408, 3008: 408 };
+const HTTP_STATUS = { 5007: 400, 8001: 400, 8006: 400, 3036: 429, 3040: 429, 3006: 413, 3007: 408, 3008: 408 };
 
 function aiError(code, description = ERROR_DESCRIPTIONS[code] ?? DEFAULT_ERROR_DESCRIPTION) {
   return new Error(`${code}: ${description}`);
@@ -81,14 +139,53 @@ function invalidInput(detail) {
   return aiError(8001, `Invalid input: ${detail}`);
 }
 
+const ensure = (condition, detail) => {
+  if (!condition) throw invalidInput(detail);
+};
+
+// fn(), with anything it throws reported as invalid input.
+function attempt(fn, detail) {
+  try {
+    return fn();
+  } catch {
+    throw invalidInput(detail);
+  }
+}
+
 // --- Small helpers -----------------------------------------------------------------------------
 const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 const words = (text) => text.split(/\s+/).filter(Boolean);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const toInt = (value) => Number.parseInt(value ?? "", 10) || 0;
+// Words as a stream emits them: the first bare, every later one after a space.
+const spaced = (list) => list.map((word, i) => (i === 0 ? word : ` ${word}`));
+// A text's tokens, each with the whitespace before it, so that joining them gives the text back.
+const textTokens = (text) => text.match(/\s*\S+/g) ?? [];
+const encoder = new TextEncoder();
+const utf8 = (text) => Array.from(encoder.encode(text));
 
-// Test-control markers such as "[[words:5]]" or "[[fail-mid:3040]]"; the last one of a name wins.
-const MARKER = /\[\[(\w+(?:-\w+)?)(?::([\w,]+))?\]\]/g;
+// Pieces of `size` code points (never splitting a character), the last one possibly shorter.
+function chunkChars(text, size) {
+  const points = Array.from(text);
+  const pieces = [];
+  for (let i = 0; i < points.length; i += size) pieces.push(points.slice(i, i + size).join(""));
+  return pieces;
+}
+
+// JSON with Python's separators (", " and ": "), so JSON output has words to count and cut.
+function toJsonText(value) {
+  if (Array.isArray(value)) return `[${value.map(toJsonText).join(", ")}]`;
+  if (!isObject(value)) return JSON.stringify(value) ?? "null";
+  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${toJsonText(v)}`).join(", ")}}`;
+}
+
+// A deterministic 9-character alphanumeric id derived from `key` (hash32 is the embeddings' hash).
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const alnumId = (key) => Array.from({ length: 9 }, (_, i) => ALNUM[hash32(key, i) % ALNUM.length]).join("");
+
+// Test-control markers such as "[[words:5]]" or "[[call:get_weather,get-time]]"; the last one of
+// a name wins.
+const MARKER = /\[\[(\w+(?:-\w+)?)(?::([\w,.-]+))?\]\]/g;
 
 function parseMarkers(text) {
   const markers = {};
@@ -109,59 +206,423 @@ function contentText(content) {
     .join(" ");
 }
 
-// --- Text generation -----------------------------------------------------------------------------
+// --- Reading a text request ----------------------------------------------------------------------
 
-// Validates the request and returns what generation needs: the prompt size, the user text that
-// carries the markers, and the cap on generated words. A null limit counts as absent, like `??`.
-function readTextRequest(inputs, spec) {
-  if (!isObject(inputs)) throw invalidInput("inputs must be an object");
-
-  let texts;
-  let userText;
+// Validates the request as the model's schema would and returns what generation needs. A null
+// field counts as absent, like `??`.
+function readTextRequest(inputs, spec, caps) {
+  ensure(isObject(inputs), "inputs must be an object");
+  let conversation;
   if (inputs.messages != null) {
-    const { messages } = inputs;
-    if (!Array.isArray(messages) || messages.length === 0) {
-      throw invalidInput("'messages' must be a non-empty array");
-    }
-    if (!messages.every(isObject)) throw invalidInput("each message must be an object");
-    texts = messages.map((message) => contentText(message.content));
-    userText = contentText(messages.findLast((message) => message.role === "user")?.content);
+    conversation = readMessages(inputs.messages, caps, spec.input);
   } else if (typeof inputs.prompt === "string" && inputs.prompt.length > 0) {
-    texts = [inputs.prompt];
-    userText = inputs.prompt;
+    conversation = { promptWords: words(inputs.prompt), userText: inputs.prompt, images: [], toolResult: null };
   } else {
     throw invalidInput("either 'messages' (non-empty array) or 'prompt' (non-empty string) is required");
   }
+  if (inputs.image != null) {
+    ensure(caps.imageField, "'image' is not a field of this model's input");
+    conversation.images.unshift(readImageField(inputs.image));
+  }
 
   const limit = (name) => {
-    const value = inputs[name];
-    if (value == null) return undefined;
-    if (!Number.isInteger(value) || value <= 0) throw invalidInput(`'${name}' must be a positive integer`);
+    const value = inputs[name] ?? undefined;
+    ensure(value === undefined || (Number.isInteger(value) && value > 0), `'${name}' must be a positive integer`);
     return value;
   };
   const maxTokens = spec.input === "oai"
     ? limit("max_completion_tokens") ?? limit("max_tokens") ?? Infinity
     : limit("max_tokens") ?? NATIVE_DEFAULT_MAX_TOKENS;
 
-  const promptTokens = texts.reduce((sum, text) => sum + words(text).length, 0);
-  return { promptTokens, userText, maxTokens };
+  const tools = readTools(inputs.tools, caps);
+  return {
+    ...conversation,
+    maxTokens,
+    tools,
+    stream: inputs.stream === true,
+    format: readResponseFormat(inputs, spec.input, caps),
+    ...(spec.input === "oai" ? readOaiOptions(inputs, tools) : readNativeOptions(inputs)),
+  };
 }
 
-// The reply is either "w1 ... wN" ([[words:N]]) or an echo of the user text, cut to maxTokens words.
-function planCompletion(clean, markers, maxTokens) {
-  let replyWords;
-  let replyLength;
-  if ("words" in markers) {
-    replyLength = toInt(markers.words);
-    // Only build the words that will be emitted, so a huge N under a small cap stays cheap.
-    replyWords = Array.from({ length: Math.min(replyLength, maxTokens) }, (_, i) => `w${i + 1}`);
-  } else {
-    const echo = words(`Echo: ${clean}`);
-    replyLength = echo.length;
-    replyWords = echo.slice(0, maxTokens);
-  }
-  return { words: replyWords, finishReason: replyWords.length < replyLength ? "length" : "stop" };
+// Collects every prompt word (usage and prompt caching), the last user text (it carries the
+// markers) and its images, and the content of a trailing tool message (the reply answers it).
+function readMessages(messages, caps, dialect) {
+  ensure(Array.isArray(messages) && messages.length > 0, "'messages' must be a non-empty array");
+  ensure(messages.every(isObject), "each message must be an object");
+  const promptWords = [];
+  const callIds = new Set(); // ids of the assistant tool calls so far
+  let userText = "";
+  let images = [];
+  messages.forEach((message, i) => {
+    const where = `messages[${i}]`;
+    const { role, content } = message;
+    // The native schemas type content as string | parts: OpenAI's `content: null` is refused.
+    ensure(dialect === "oai" || typeof content === "string" || Array.isArray(content),
+      `${where}.content must be a string or an array of parts`);
+    const messageImages = readImageParts(content, caps, where);
+    promptWords.push(...words(contentText(content)));
+    if (role === "assistant" && message.tool_calls != null) {
+      promptWords.push(...readAssistantCalls(message.tool_calls, dialect, callIds, where));
+    } else if (role === "tool") {
+      checkToolMessage(message, caps, dialect, callIds, where);
+    } else if (role === "user") {
+      userText = contentText(content);
+      images = messageImages;
+    }
+  });
+  const last = messages.at(-1);
+  return { promptWords, userText, images, toolResult: last.role === "tool" ? contentText(last.content) : null };
 }
+
+// Tool calls of an assistant message in the history: OpenAI-shaped inputs take OpenAI's form only
+// (id, string arguments); native inputs also the flat form, and object arguments. Records the ids
+// and returns the calls' words, which are part of the prompt.
+function readAssistantCalls(calls, dialect, callIds, where) {
+  ensure(Array.isArray(calls), `${where}.tool_calls must be an array`);
+  return calls.flatMap((call, k) => {
+    const at = `${where}.tool_calls[${k}]`;
+    const fn = isObject(call?.function) ? call.function : dialect === "native" ? call : undefined;
+    ensure(isObject(fn) && typeof fn.name === "string" && fn.name !== "", `${at} needs a function name`);
+    let args = fn.arguments ?? {};
+    const openAiForm = typeof call.id === "string" && call.type === "function" && typeof args === "string";
+    ensure(dialect === "native" || openAiForm,
+      `${at} must be {id, type: "function", function: {name, arguments: "<JSON text>"}}`);
+    if (typeof args === "string") args = attempt(() => JSON.parse(args), `${at}: arguments is not valid JSON`);
+    if (call.id != null) callIds.add(call.id);
+    return words(`${fn.name} ${toJsonText(args)}`);
+  });
+}
+
+// A tool result. Model families whose calls carry ids (llama-4, OpenAI-shaped) must get back the
+// id of an earlier assistant call, so a proxy that loses or rewrites ids is caught.
+function checkToolMessage(message, caps, dialect, callIds, where) {
+  const { content, tool_call_id: id } = message;
+  ensure(typeof content === "string" || (dialect === "oai" && Array.isArray(content)),
+    `${where}.content of a tool message must be a string`);
+  ensure(id == null || typeof id === "string", `${where}.tool_call_id must be a string`);
+  ensure(!caps.shortIds || id == null || SHORT_TOOL_ID.test(id),
+    `${where}.tool_call_id must match ${SHORT_TOOL_ID.source}`);
+  const usesIds = dialect === "oai" || caps.tools === "oai" || caps.tools === "llama4";
+  ensure(!usesIds || callIds.has(id),
+    `${where}.tool_call_id ${JSON.stringify(id ?? null)} is not the id of an earlier assistant tool call`);
+}
+
+// Image parts of a message's content. Only base64 data: URIs: the real models refuse http(s)
+// URLs (schema pattern ^data:) rather than fetch them.
+const DATA_URL = /^data:(image\/[\w.+-]+);base64,([A-Za-z0-9+/]*={0,2})$/;
+
+function readImageParts(content, caps, where) {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part, j) => {
+    if (part?.type !== "image_url") return [];
+    const at = `${where}.content[${j}]`;
+    ensure(caps.vision, `${at}: this model does not take images`);
+    const match = DATA_URL.exec(typeof part.image_url?.url === "string" ? part.image_url.url : "");
+    ensure(match, `${at}: image_url.url must be a data:image/...;base64,... URI`);
+    return [{ mime: match[1], bytes: attempt(() => atob(match[2]).length, `${at}: the image is not valid base64`) }];
+  });
+}
+
+// llama-3.2 vision's top-level `image`: an array of byte values or a binary string. A typed array
+// is refused: the real binding JSON-stringifies inputs, which turns one into an {"0": …} object.
+const IMAGE_SIGNATURES = [
+  ["image/png", [0x89, 0x50, 0x4e, 0x47]], ["image/jpeg", [0xff, 0xd8, 0xff]],
+  ["image/gif", [0x47, 0x49, 0x46, 0x38]], ["image/webp", [0x52, 0x49, 0x46, 0x46]],
+];
+
+function readImageField(image) {
+  const bytes = typeof image === "string" ? Array.from(image, (ch) => ch.codePointAt(0)) : image;
+  ensure(Array.isArray(bytes) && bytes.length > 0 && bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255),
+    "'image' must be a non-empty array of byte values (0-255) or a binary string");
+  const known = IMAGE_SIGNATURES.find(([, signature]) => signature.every((b, i) => bytes[i] === b));
+  return { mime: known ? known[0] : "application/octet-stream", bytes: bytes.length };
+}
+
+// `tools`, in OpenAI's {type: "function", function: {…}} form or the flat {name, …} form.
+function readTools(tools, caps) {
+  if (tools == null) return [];
+  ensure(Array.isArray(tools), "'tools' must be an array");
+  ensure(tools.length === 0 || caps.tools, "this model does not support tools");
+  return tools.map((tool, i) => {
+    const fn = isObject(tool?.function) ? tool.function : tool;
+    ensure(isObject(fn) && typeof fn.name === "string" && fn.name !== "", `tools[${i}] needs a function name`);
+    // `description: false` is a known 8001 on the real models.
+    ensure(fn.description == null || typeof fn.description === "string", `tools[${i}].description must be a string`);
+    ensure(fn.parameters == null || isObject(fn.parameters), `tools[${i}].parameters must be a JSON Schema object`);
+    return { name: fn.name, parameters: fn.parameters ?? {} };
+  });
+}
+
+// JSON mode: null (plain text) or {schema} (schema null: any object). Native models take the bare
+// JSON Schema and cannot stream it; OpenAI-shaped ones take OpenAI's {name, schema, strict}.
+function readResponseFormat(inputs, dialect, caps) {
+  const format = inputs.response_format;
+  if (format == null) return null;
+  ensure(isObject(format), "'response_format' must be an object");
+  if (dialect === "oai" && format.type === "text") return null;
+  ensure(caps.json, "this model does not support JSON mode ('response_format')");
+  ensure(["json_object", "json_schema"].includes(format.type),
+    "'response_format.type' must be json_object or json_schema");
+  if (dialect === "native" && inputs.stream === true) throw aiError(8001, "JSON mode does not support streaming");
+  if (format.type === "json_object") return { schema: null };
+
+  const schema = format.json_schema;
+  if (dialect === "oai") {
+    ensure(isObject(schema) && typeof schema.name === "string" && isObject(schema.schema),
+      "'response_format.json_schema' must be {name, schema, strict}");
+    return { schema: schema.schema };
+  }
+  ensure(isObject(schema), "'response_format.json_schema' must be a JSON Schema");
+  ensure(!isObject(schema.schema),
+    "'response_format.json_schema' must be the bare JSON Schema, not {name, schema, strict}");
+  return { schema };
+}
+
+// The native input: none of the OpenAI-only fields; a seed in the schema's range.
+function readNativeOptions(inputs) {
+  const extra = OAI_ONLY_FIELDS.find((name) => inputs[name] != null);
+  ensure(extra === undefined, `'${extra}' is not a field of this model's input`);
+  const { seed } = inputs;
+  ensure(seed == null || (Number.isInteger(seed) && seed >= 1 && seed <= NATIVE_SEED_MAX),
+    `'seed' must be an integer from 1 to ${NATIVE_SEED_MAX}`);
+  return {
+    n: 1, logprobs: false, topLogprobs: 0, effort: null, thinking: true,
+    toolChoice: "auto", forcedTool: null, parallel: true,
+  };
+}
+
+// The OpenAI-shaped input's extra fields. `stop` is validated but not applied (the proxy must
+// enforce it); `seed` has no effect.
+function readOaiOptions(inputs, tools) {
+  const { n = 1, top_logprobs: topLogprobs = 0, reasoning_effort: effort = null, stop } = inputs;
+  const { chat_template_kwargs: kwargs, parallel_tool_calls: parallel } = inputs;
+  const isIn = (value, low, high) => Number.isInteger(value) && value >= low && value <= high;
+  ensure(isIn(n, 1, MAX_CHOICES), `'n' must be an integer from 1 to ${MAX_CHOICES}`);
+  ensure(inputs.logprobs == null || typeof inputs.logprobs === "boolean", "'logprobs' must be a boolean");
+  ensure(isIn(topLogprobs, 0, MAX_TOP_LOGPROBS), `'top_logprobs' must be an integer from 0 to ${MAX_TOP_LOGPROBS}`);
+  ensure(effort === null || REASONING_EFFORTS.includes(effort),
+    `'reasoning_effort' must be one of ${REASONING_EFFORTS.join(", ")}`);
+  ensure(kwargs == null || isObject(kwargs), "'chat_template_kwargs' must be an object");
+  const strings = (value) => Array.isArray(value) && value.every((s) => typeof s === "string");
+  ensure(stop == null || typeof stop === "string" || strings(stop), "'stop' must be a string or an array of strings");
+  ensure(parallel == null || typeof parallel === "boolean", "'parallel_tool_calls' must be a boolean");
+  return {
+    n, logprobs: inputs.logprobs === true, topLogprobs, effort,
+    thinking: kwargs?.enable_thinking !== false,
+    ...readToolChoice(inputs.tool_choice, tools),
+    parallel: parallel !== false,
+  };
+}
+
+// tool_choice on OpenAI-shaped models: a named function is enforced server-side; "required" is
+// only advisory there (the model may still answer in text); "any" is refused, as for real.
+function readToolChoice(choice, tools) {
+  if (choice == null || choice === "auto" || choice === "required") return { toolChoice: "auto", forcedTool: null };
+  if (choice === "none") return { toolChoice: "none", forcedTool: null };
+  const name = isObject(choice) && choice.type === "function" ? choice.function?.name : undefined;
+  ensure(typeof name === "string",
+    "'tool_choice' must be none, auto, required or {type: \"function\", function: {name}}");
+  ensure(tools.some((tool) => tool.name === name), `'tool_choice' names '${name}', which is not in 'tools'`);
+  return { toolChoice: "auto", forcedTool: name };
+}
+
+// --- JSON Schema instances -----------------------------------------------------------------------
+const MAX_SCHEMA_DEPTH = 16; // recursive schemas end in null here
+
+// The instance a constrained decoder could produce, deterministically: every property, the first
+// enum value / anyOf branch, one array item.
+function schemaInstance(schema, root, depth = 0) {
+  if (!isObject(schema) || depth > MAX_SCHEMA_DEPTH) return null;
+  const next = (sub) => schemaInstance(sub, root, depth + 1);
+  if (typeof schema.$ref === "string") return next(resolveRef(root, schema.$ref));
+  if ("const" in schema) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  const branches = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(branches) && branches.length > 0) return next(branches[0]);
+  if (Array.isArray(schema.allOf)) return Object.assign({}, ...schema.allOf.map(next).filter(isObject));
+  const type = Array.isArray(schema.type)
+    ? schema.type.find((t) => t !== "null") ?? "null"
+    : schema.type ?? (schema.properties ? "object" : schema.items ? "array" : undefined);
+  switch (type) {
+    case "object": return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, next(v)]));
+    case "array": return isObject(schema.items) ? [next(schema.items)] : [];
+    case "string": return "text";
+    case "integer": return 1;
+    case "number": return 1.5;
+    case "boolean": return true;
+    case "null": return null;
+    default: return depth === 0 ? {} : "text"; // an untyped root (tool parameters) is an object
+  }
+}
+
+// Local references only (#, #/$defs/…, #/definitions/…), as strict structured output allows.
+function resolveRef(root, ref) {
+  let target = ref === "#" || ref.startsWith("#/") ? root : undefined;
+  for (const raw of ref === "#" ? [] : ref.slice(2).split("/")) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    target = isObject(target) && Object.hasOwn(target, key) ? target[key] : undefined;
+  }
+  ensure(isObject(target), `JSON Schema $ref '${ref}' does not resolve`);
+  return target;
+}
+
+// "[[badjson]]" on OpenAI-shaped models: the JSON text cut off after its first key.
+function cutShort(text) {
+  const at = text.indexOf(": ");
+  return at >= 0 ? text.slice(0, at + 2) : text.slice(0, Math.ceil(text.length / 2));
+}
+
+// --- Planning a completion -----------------------------------------------------------------------
+
+// Reasoning models think first, about the user text; reasoning_effort "low" thinks in one word.
+function reasoningWords(req, caps, clean) {
+  if (!caps.reasoning || (caps.canStopThinking && !req.thinking)) return [];
+  return req.effort === "low" ? ["Thinking."] : words(`Thinking about: ${clean}`);
+}
+
+// The tools a choice calls: the one tool_choice forces, else those [[call…]] names — but markers
+// do not call again in reply to a tool result (the model answers it instead).
+function chooseCalls(ctx) {
+  const { req, markers } = ctx;
+  if (req.tools.length === 0 || req.toolChoice === "none") return [];
+  let names;
+  if (req.forcedTool) names = [req.forcedTool];
+  else if ("call" in markers && req.toolResult === null) {
+    names = markers.call ? markers.call.split(",").filter(Boolean) : [req.tools[0].name];
+  } else return [];
+  const calls = names.map((name) => {
+    const tool = req.tools.find((t) => t.name === name);
+    ensure(tool, `the model called '${name}', which is not in 'tools'`);
+    return { name, args: schemaInstance(tool.parameters, tool.parameters) };
+  });
+  return req.parallel ? calls : calls.slice(0, 1);
+}
+
+const callTokens = (call) => 1 + textTokens(toJsonText(call.args)).length;
+
+// Ids differ per call, choice and turn (the prompt grows), and repeat for a repeated request.
+function callId(ctx, choiceIndex, callIndex, name) {
+  const { model, caps, req } = ctx;
+  const id = alnumId(`${model}|${req.promptWords.length}|${req.userText}|${choiceIndex}|${callIndex}|${name}`);
+  return { oai: `call_${id}`, llama4: id }[caps.tools];
+}
+
+// The words of a text reply, built only up to `limit` (so a huge [[words:N]] under a small cap
+// stays cheap), and the length it would have had uncut. With n > 1 each choice says which it is.
+function replyWords(ctx, index, limit) {
+  const { req, markers, clean } = ctx;
+  let base;
+  let baseLength;
+  if (req.toolResult !== null) base = words(`Tool said: ${req.toolResult}`);
+  else if ("words" in markers) {
+    baseLength = toInt(markers.words);
+    base = Array.from({ length: Math.min(baseLength, limit) }, (_, i) => `w${i + 1}`);
+  } else if (req.images.length > 0) {
+    const seen = req.images.map(({ mime, bytes }) => `${mime}/${bytes} bytes`).join(", ");
+    base = words(`I see ${req.images.length} image(s): ${seen}`);
+  } else base = words(`Echo: ${clean}`);
+  const suffix = req.n > 1 ? ["(choice", `${index})`] : [];
+  return { words: [...base, ...suffix].slice(0, limit), total: (baseLength ?? base.length) + suffix.length };
+}
+
+// What one choice says: reasoning words, the content as its stream pieces (native JSON mode: the
+// object, in `value`), tool calls, finish reason and tokens used. Thinking, then calls or content,
+// share one max_tokens budget, so thinking can use it all up.
+function planChoice(ctx, index) {
+  const { req, caps, markers, spec } = ctx;
+  const choice = { index, reasoning: [], pieces: [], value: undefined, calls: [], tokens: 0, finishReason: "stop" };
+  let budget = req.maxTokens;
+  const spend = (list, total = list.length) => {
+    const taken = list.slice(0, budget);
+    budget -= taken.length;
+    choice.tokens += taken.length;
+    if (taken.length < total) choice.finishReason = "length";
+    return taken;
+  };
+  const calls = chooseCalls(ctx); // first, so an unknown tool fails whatever the budget
+  const chars = toInt(markers.chars);
+  const rechunk = (pieces) => (chars > 0 ? chunkChars(pieces.join(""), chars) : pieces);
+
+  // deepseek-r1-distill thinks inside `response`: "<think>\n…\n</think>\n\n", each tag a token.
+  // Its JSON mode returns a bare object, with no room for tags, so it does not think there.
+  const tagged = caps.reasoning === "tags";
+  const thinking = tagged && req.format ? [] : reasoningWords(req, caps, ctx.clean);
+  const head = [];
+  if (tagged && thinking.length > 0) {
+    spend(["<think>"]);
+    head.push("<think>\n", ...spaced(spend(thinking)));
+    if (choice.finishReason !== "length" && spend(["</think>"]).length > 0) head.push("\n</think>\n\n");
+  } else {
+    choice.reasoning = spend(thinking);
+  }
+  if (choice.finishReason === "length") {
+    choice.pieces = rechunk(head);
+    return choice;
+  }
+
+  if (calls.length > 0) {
+    const cost = calls.reduce((sum, call) => sum + callTokens(call), 0);
+    if (cost > budget) {
+      // A call cut short cannot be returned; a forced one fails on the real models (8006).
+      if (req.forcedTool) throw aiError(8006);
+      choice.tokens += budget;
+      choice.finishReason = "length";
+      return choice;
+    }
+    choice.tokens += cost;
+    choice.calls = calls.map((call, k) => ({ ...call, id: callId(ctx, index, k, call.name) }));
+    choice.finishReason = "tool_calls";
+    return choice;
+  }
+
+  if (req.format) {
+    const bad = "badjson" in markers;
+    const instance = req.format.schema ? schemaInstance(req.format.schema, req.format.schema) : { echo: ctx.clean };
+    if (spec.output === "native") {
+      // Native JSON mode returns the object itself, uncut; [[badjson]] drops the required properties.
+      choice.value = bad ? {} : instance;
+      choice.tokens += textTokens(toJsonText(choice.value)).length;
+      return choice;
+    }
+    const text = bad ? cutShort(toJsonText(instance)) : toJsonText(instance);
+    const tokens = textTokens(text);
+    const said = spend(tokens);
+    choice.pieces = chunkChars(said.length === tokens.length ? text : said.join(""), chars || JSON_FRAGMENT_CHARS);
+    return choice;
+  }
+
+  const reply = replyWords(ctx, index, budget);
+  choice.pieces = rechunk([...head, ...spaced(spend(reply.words, reply.total))]);
+  return choice;
+}
+
+// --- Prompt caching ------------------------------------------------------------------------------
+// Per x-session-affinity value, the previous prompt's words: cached tokens are the leading words a
+// prompt shares with it. The least recently used values are dropped beyond a bound.
+const MAX_AFFINITIES = 1000;
+const previousPrompts = new Map();
+
+function affinityOf(options) {
+  const headers = isObject(options) && isObject(options.extraHeaders) ? options.extraHeaders : {};
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === "x-session-affinity");
+  const value = name === undefined ? undefined : headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function cachedTokens(affinity, promptWords) {
+  if (affinity === undefined) return 0;
+  const previous = previousPrompts.get(affinity) ?? [];
+  let shared = 0;
+  const most = Math.min(previous.length, promptWords.length);
+  while (shared < most && previous[shared] === promptWords[shared]) shared++;
+  previousPrompts.delete(affinity); // re-inserted last: Map order is then least recently used first
+  previousPrompts.set(affinity, promptWords);
+  if (previousPrompts.size > MAX_AFFINITIES) previousPrompts.delete(previousPrompts.keys().next().value);
+  return shared;
+}
+
+// --- Results ----------------------------------------------------------------------------------
 
 function usageOf(promptTokens, completionTokens) {
   return {
@@ -171,6 +632,13 @@ function usageOf(promptTokens, completionTokens) {
   };
 }
 
+// OpenAI-shaped results always report cached tokens; native ones and the stream's closing usage
+// event only when an affinity was sent (so results without one keep their long-standing shape).
+function usageWire(gen, details = gen.affinity !== undefined) {
+  const usage = usageOf(gen.promptTokens, gen.completionTokens);
+  return details ? { ...usage, prompt_tokens_details: { cached_tokens: gen.cachedTokens } } : usage;
+}
+
 let completionCounter = 0;
 
 // The fields every OpenAI-shaped result and chunk starts with, in the real key order.
@@ -178,22 +646,56 @@ function envelope(gen, object) {
   return { id: gen.id, object, created: gen.created, model: gen.model };
 }
 
-function nativeResult(gen) {
-  return { response: gen.words.join(" "), tool_calls: [], usage: gen.usage };
+// Native tool calls carry arguments as an object, not a JSON string.
+function nativeToolCalls(gen, calls) {
+  return calls.map(({ id, name, args }) => (gen.caps.tools === "llama4"
+    ? { id, type: "function", function: { name, arguments: args } }
+    : { name, arguments: args }));
 }
 
+function oaiToolCalls(calls) {
+  return calls.map(({ id, name, args }) => ({ id, type: "function", function: { name, arguments: toJsonText(args) } }));
+}
+
+function logprobEntry(token, top) {
+  const alternatives = Array.from({ length: top }, (_, j) => `alt${j + 1}`);
+  return {
+    token, logprob: LOGPROB, bytes: utf8(token),
+    top_logprobs: alternatives.map((alt) => ({ token: alt, logprob: TOP_LOGPROB, bytes: utf8(alt) })),
+  };
+}
+
+const reasoningField = (gen) => gen.caps.reasoningField ?? "reasoning_content";
+
+function nativeResult(gen) {
+  const [choice] = gen.choices;
+  const result = { response: choice.value !== undefined ? choice.value : choice.pieces.join("") };
+  if (gen.caps.reasoning === "field") result.reasoning_content = spaced(choice.reasoning).join("");
+  result.tool_calls = nativeToolCalls(gen, choice.calls);
+  result.usage = usageWire(gen);
+  return result;
+}
+
+// Logprob tokens are the content's stream pieces, so they always join up to the content.
 function oaiResult(gen) {
   return {
     ...envelope(gen, "chat.completion"),
-    choices: [{
-      index: 0,
-      message: { role: "assistant", content: gen.words.join(" "), reasoning_content: null, tool_calls: [] },
-      logprobs: null,
-      finish_reason: gen.finishReason,
-    }],
-    usage: { ...gen.usage, prompt_tokens_details: { cached_tokens: 0 } },
+    choices: gen.choices.map((choice) => ({
+      index: choice.index,
+      message: {
+        role: "assistant",
+        content: choice.calls.length > 0 ? null : choice.pieces.join(""),
+        [reasoningField(gen)]: choice.reasoning.length > 0 ? spaced(choice.reasoning).join("") : null,
+        tool_calls: oaiToolCalls(choice.calls),
+      },
+      logprobs: gen.logprobs ? { content: choice.pieces.map((piece) => logprobEntry(piece, gen.topLogprobs)) } : null,
+      finish_reason: choice.finishReason,
+    })),
+    usage: usageWire(gen, true),
   };
 }
+
+// --- Streams -------------------------------------------------------------------------------------
 
 // Real streams carry a "p" field of random padding; ours varies in length (1-12) but predictably.
 const PADDING = "abcdefghijkl";
@@ -202,36 +704,80 @@ const padding = (i) => PADDING.slice(0, 1 + ((i * 7 + 3) % PADDING.length));
 const sse = (payload) => `data: ${JSON.stringify(payload)}\n\n`;
 const SSE_DONE = "data: [DONE]\n\n";
 
-// The SSE events of a streamed completion, in order. With fail-mid only the first two content
-// events are produced (the caller then errors the stream).
-function streamEvents(gen, output, failMid) {
-  const streamed = failMid ? gen.words.slice(0, 2) : gen.words;
-  const pieces = streamed.map((word, i) => (i === 0 ? word : ` ${word}`));
-  const { prompt_tokens: promptTokens } = gen.usage;
+// Tool-call arguments stream in 2-3 fragments, split anywhere, as real models do.
+function argumentFragments(text) {
+  const length = Array.from(text).length;
+  return chunkChars(text, Math.ceil(length / (length >= 12 ? 3 : 2)));
+}
 
-  if (output === "native") {
-    const events = pieces.map((piece, i) => sse({ response: piece, p: padding(i) }));
-    if (!failMid) events.push(sse({ response: "", usage: gen.usage }), SSE_DONE);
-    return events;
+// Stream events come tagged "lead" (before the content), "content" (content or tool calls) or
+// "end" (finish reason, usage, [DONE]), so fail-mid can cut them.
+function nativeStreamEvents(gen) {
+  const [choice] = gen.choices;
+  let i = 0;
+  const events = [
+    ...spaced(choice.reasoning).map((text) => ["lead", sse({ response: "", reasoning_content: text, p: padding(i++) })]),
+    ...choice.pieces.map((piece) => ["content", sse({ response: piece, p: padding(i++) })]),
+  ];
+  if (choice.calls.length > 0) {
+    events.push(["content", sse({ response: "", tool_calls: nativeToolCalls(gen, choice.calls) })]);
   }
+  return [...events, ["end", sse({ response: "", usage: usageWire(gen) })], ["end", SSE_DONE]];
+}
 
-  const chunk = (delta, finishReason, extra = {}) => sse({
+function oaiChoiceEvents(gen, choice) {
+  const field = reasoningField(gen);
+  let i = 0;
+  // Like the real OpenAI-shaped models, each chunk reports the usage of that chunk alone.
+  const increment = () => ({ p: padding(i++), usage: usageOf(gen.promptTokens, 1) });
+  const chunk = (delta, finishReason, extra = {}, logprobs = undefined) => sse({
     ...envelope(gen, "chat.completion.chunk"),
-    choices: [{ index: 0, delta, finish_reason: finishReason }],
+    choices: [{ index: choice.index, delta, ...(logprobs && { logprobs }), finish_reason: finishReason }],
     ...extra,
   });
-  const events = [
-    chunk({ role: "assistant", content: "" }, null),
-    // Like the real OpenAI-shaped models, each chunk reports the usage of that chunk alone.
-    ...pieces.map((piece, i) => chunk({ content: piece, reasoning_content: null }, null, {
-      p: padding(i), usage: usageOf(promptTokens, 1),
-    })),
-  ];
-  if (!failMid) {
-    // The binding appends a native-style usage event with the cumulative totals.
-    events.push(chunk({}, gen.finishReason), sse({ response: "", usage: gen.usage }), SSE_DONE);
+  const events = [["lead", chunk({ role: "assistant", content: "" }, null)]];
+  for (const piece of spaced(choice.reasoning)) {
+    events.push(["lead", chunk({ content: null, [field]: piece }, null, increment())]);
   }
-  return events;
+  for (const piece of choice.pieces) {
+    const logprobs = gen.logprobs ? { content: [logprobEntry(piece, gen.topLogprobs)] } : undefined;
+    events.push(["content", chunk({ content: piece, [field]: null }, null, increment(), logprobs)]);
+  }
+  choice.calls.forEach((call, k) => {
+    const head = { index: k, id: call.id, type: "function", function: { name: call.name, arguments: "" } };
+    events.push(["content", chunk({ tool_calls: [head] }, null, increment())]);
+    for (const fragment of argumentFragments(toJsonText(call.args))) {
+      const delta = { tool_calls: [{ index: k, function: { arguments: fragment } }] };
+      events.push(["content", chunk(delta, null, increment())]);
+    }
+  });
+  return [...events, ["end", chunk({}, choice.finishReason)]];
+}
+
+// With n > 1 the choices' chunks interleave, as OpenAI's do. The binding then appends a
+// native-style usage event with the cumulative totals.
+function oaiStreamEvents(gen) {
+  const perChoice = gen.choices.map((choice) => oaiChoiceEvents(gen, choice));
+  const merged = [];
+  for (let k = 0; k < Math.max(...perChoice.map((events) => events.length)); k++) {
+    for (const events of perChoice) if (k < events.length) merged.push(events[k]);
+  }
+  return [...merged, ["end", sse({ response: "", usage: usageWire(gen) })], ["end", SSE_DONE]];
+}
+
+// The SSE events of a streamed completion, in order. With fail-mid only the lead events and the
+// first two content events are produced (the caller then errors the stream).
+function streamEvents(gen, output, failMid) {
+  const tagged = output === "native" ? nativeStreamEvents(gen) : oaiStreamEvents(gen);
+  if (!failMid) return tagged.map(([, event]) => event);
+  const kept = [];
+  let contents = 0;
+  for (const [tag, event] of tagged) {
+    if (tag === "end") break;
+    kept.push(event);
+    if (tag === "content" && ++contents === 2) break;
+  }
+  return kept;
 }
 
 // Splits an event in the middle (on a code point boundary), so consumers must buffer up to "\n\n".
@@ -246,7 +792,6 @@ function halves(event) {
 // (highWaterMark 0) because `controller.error()` discards chunks still queued: erroring only once
 // the consumer asks for the event after the last one makes fail-mid deliver its events first.
 function sseStream(events, { delayMs, split, failCode }) {
-  const encoder = new TextEncoder();
   let next = 0;
   let cancelled = false;
   return new ReadableStream({
@@ -267,20 +812,33 @@ function sseStream(events, { delayMs, split, failCode }) {
   }, { highWaterMark: 0 });
 }
 
-async function generateText(model, spec, inputs) {
-  const { promptTokens, userText, maxTokens } = readTextRequest(inputs, spec);
-  const { markers, clean } = parseMarkers(userText);
+async function generateText(model, spec, inputs, options) {
+  const caps = CAPABILITIES[model] ?? {};
+  const req = readTextRequest(inputs, spec, caps);
+  const { markers, clean } = parseMarkers(req.userText);
 
   if ("slow" in markers) await sleep(toInt(markers.slow));
   if ("fail" in markers) throw aiError(toInt(markers.fail) || UNKNOWN_ERROR_CODE);
 
-  const gen = planCompletion(clean, markers, maxTokens);
-  gen.usage = usageOf(promptTokens, gen.words.length);
-  gen.id = `chatcmpl-standin-${++completionCounter}`;
-  gen.created = Math.floor(Date.now() / 1000);
-  gen.model = model;
+  const ctx = { model, spec, caps, req, markers, clean };
+  const choices = Array.from({ length: req.n }, (_, i) => planChoice(ctx, i));
+  const affinity = affinityOf(options);
+  const gen = {
+    id: `chatcmpl-standin-${++completionCounter}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+    caps,
+    choices,
+    promptTokens: req.promptWords.length,
+    completionTokens: choices.reduce((sum, choice) => sum + choice.tokens, 0),
+    affinity,
+    cachedTokens: cachedTokens(affinity, req.promptWords),
+    logprobs: req.logprobs,
+    topLogprobs: req.topLogprobs,
+  };
 
-  if (inputs.stream === true) {
+  // gpt-oss and kimi answer a streaming request with the whole result, as the real binding does.
+  if (req.stream && !caps.noStream) {
     const failMid = "fail-mid" in markers;
     return sseStream(streamEvents(gen, spec.output, failMid), {
       delayMs: toInt(markers.delay),
@@ -368,11 +926,12 @@ function errorResponse(error) {
 }
 
 export default class extends WorkerEntrypoint {
-  // `options` (gateway, returnRawResponse, ...) has no local meaning, so it is accepted and ignored.
+  // Of `options`, only extraHeaders["x-session-affinity"] (prompt caching) has a local meaning;
+  // gateway, returnRawResponse and the rest are accepted and ignored.
   async run(model, inputs, options) {
     const spec = MODELS[model];
     if (spec === undefined) throw aiError(5007, `No such model ${model} or task`);
-    return spec.task === "embed" ? embed(spec, inputs) : generateText(model, spec, inputs);
+    return spec.task === "embed" ? embed(spec, inputs) : generateText(model, spec, inputs, options);
   }
 
   // GET / is a readiness probe; POST /run is the same call as `run`, over HTTP, so a benchmark

@@ -7,6 +7,7 @@ from api.ports import Config, Deps
 from cf import http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
+from cf.web import Web
 
 _configs = {}  # parsed vars per raw value: parsing is cheap but needless on every request
 
@@ -24,7 +25,7 @@ class Default(WorkerEntrypoint):
         # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
         # cheaper than the SDK wrappers' generic per-value conversion.
         env = import_from_javascript("cloudflare:workers").env
-        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS),
+        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(),
                     config=_config(env), defer=self.ctx.waitUntil)
 
     async def fetch(self, request):

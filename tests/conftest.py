@@ -8,6 +8,7 @@ from typing import Any, List, Optional, Sequence
 import pytest
 
 from api import usage
+from api.errors import InvalidRequest
 from api.ports import Config, Deps
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -74,6 +75,21 @@ class ScriptedAI:
         return texts()
 
 
+class DictWeb:
+    """Public URLs served from a dict: url → (body, content type)."""
+
+    def __init__(self):
+        self.pages = {}
+
+    async def fetch_bytes(self, url: str, max_bytes: int):
+        if url not in self.pages:
+            raise InvalidRequest(f"Fetching {url} gave HTTP 404.", code="invalid_image_url")
+        body, content_type = self.pages[url]
+        if len(body) > max_bytes:
+            raise InvalidRequest(f"{url} is over {max_bytes} bytes.", code="image_too_large")
+        return body, content_type
+
+
 class Clock:
     def __init__(self, now: float = 1_767_225_600.0):
         self.now = now
@@ -94,7 +110,7 @@ def no_pending_usage():
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
              defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred

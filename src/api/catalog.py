@@ -7,7 +7,7 @@ returns OpenAI chat-completions bodies.
 """
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, FrozenSet, List, Optional
 
 from api.errors import InvalidRequest, ModelNotFound
 
@@ -16,13 +16,25 @@ CREATED = 1767225600  # 2026-01-01: Workers AI publishes no per-model dates; one
 RETIRED_ON = "2026-05-30"
 
 
+# Chat model features (what the model can carry; everything else we refuse or emulate).
+TOOLS = "tools"  # function calling
+SHORT_TOOL_IDS = "short-tool-ids"  # tool_call_id must match [a-zA-Z0-9]{9} (llama-4, mistral)
+JSON_MODE = "json-mode"  # response_format json_object / json_schema
+VISION = "vision"  # image_url content parts (data: URIs)
+IMAGE_FIELD = "image-field"  # vision through a top-level `image` field, one image (llama-3.2 vision)
+REASONING = "reasoning"  # thinks by default; reasoning_effort and enable_thinking apply
+THINK_TAGS = "think-tags"  # reasoning arrives inside <think>…</think> at the start of the text
+NO_STREAM = "no-stream"  # the binding does not stream it: we call whole and stream the result
+PENALTY_0 = "penalty-0"  # frequency/presence penalties only in 0..2
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
     task: str
     shape: str = "native"  # chat only: native | choices | openai
     context: Optional[int] = None  # tokens
-    penalty_min: float = -2.0  # some native models only take 0..2 penalties
+    features: FrozenSet[str] = frozenset()
     dims: int = 0  # embeddings only
     max_batch: int = 100  # embeddings: inputs per call
     matryoshka: bool = False  # embeddings: may be truncated to fewer `dimensions`
@@ -31,24 +43,40 @@ class ModelSpec:
     def owned_by(self) -> str:
         return self.id.split("/")[1] if self.id.count("/") >= 2 else "cloudflare"
 
+    def has(self, feature: str) -> bool:
+        return feature in self.features
 
+    @property
+    def penalty_min(self) -> float:
+        return 0.0 if self.has(PENALTY_0) else -2.0
+
+
+def chat(model_id: str, shape: str, context: int, *features: str) -> ModelSpec:
+    return ModelSpec(model_id, CHAT, shape, context, frozenset(features))
+
+
+OPENAI_SHAPED = (TOOLS, JSON_MODE, REASONING)
 MODELS: List[ModelSpec] = [
-    ModelSpec("@cf/meta/llama-3.3-70b-instruct-fp8-fast", CHAT, context=24000),
-    ModelSpec("@cf/meta/llama-3.1-8b-instruct-fast", CHAT, context=32000, penalty_min=0.0),
-    ModelSpec("@cf/meta/llama-4-scout-17b-16e-instruct", CHAT, context=131000, penalty_min=0.0),
-    ModelSpec("@cf/mistralai/mistral-small-3.1-24b-instruct", CHAT, context=128000),
-    ModelSpec("@cf/qwen/qwq-32b", CHAT, context=24000),
-    ModelSpec("@cf/qwen/qwen2.5-coder-32b-instruct", CHAT, context=32768),
-    ModelSpec("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", CHAT, context=80000),
-    ModelSpec("@cf/ibm-granite/granite-4.0-h-micro", CHAT, context=131000),
-    ModelSpec("@cf/aisingapore/gemma-sea-lion-v4-27b-it", CHAT, context=128000),
-    ModelSpec("@cf/qwen/qwen3-30b-a3b-fp8", CHAT, shape="choices", context=32768),
-    ModelSpec("@cf/zai-org/glm-4.7-flash", CHAT, shape="openai", context=131072),
-    ModelSpec("@cf/google/gemma-4-26b-a4b-it", CHAT, shape="openai", context=256000),
-    ModelSpec("@cf/nvidia/nemotron-3-120b-a12b", CHAT, shape="openai", context=32000),
-    ModelSpec("@cf/moonshotai/kimi-k2.6", CHAT, shape="openai", context=256000),
-    ModelSpec("@cf/qwen/qwen3.8-27b", CHAT, shape="openai", context=262144),
-    ModelSpec("@cf/deepseek-ai/deepseek-v4-flash-0731", CHAT, shape="openai", context=1048576),
+    chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "native", 24000, TOOLS, JSON_MODE),
+    chat("@cf/meta/llama-3.1-8b-instruct-fast", "native", 32000, TOOLS, JSON_MODE, PENALTY_0),
+    chat("@cf/meta/llama-4-scout-17b-16e-instruct", "native", 131000, TOOLS, SHORT_TOOL_IDS, JSON_MODE,
+         VISION, PENALTY_0),
+    chat("@cf/mistralai/mistral-small-3.1-24b-instruct", "native", 128000, TOOLS, SHORT_TOOL_IDS, VISION),
+    chat("@cf/meta/llama-3.2-11b-vision-instruct", "native", 128000, IMAGE_FIELD),
+    chat("@cf/qwen/qwq-32b", "native", 24000, REASONING),
+    chat("@cf/qwen/qwen2.5-coder-32b-instruct", "native", 32768, TOOLS),
+    chat("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", "native", 80000, JSON_MODE, REASONING, THINK_TAGS),
+    chat("@cf/ibm-granite/granite-4.0-h-micro", "native", 131000, TOOLS),
+    chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", "native", 128000, TOOLS),
+    chat("@cf/qwen/qwen3-30b-a3b-fp8", "choices", 32768, TOOLS, JSON_MODE),
+    chat("@cf/zai-org/glm-4.7-flash", "openai", 131072, *OPENAI_SHAPED),
+    chat("@cf/google/gemma-4-26b-a4b-it", "openai", 256000, *OPENAI_SHAPED, VISION),
+    chat("@cf/nvidia/nemotron-3-120b-a12b", "openai", 32000, *OPENAI_SHAPED),
+    chat("@cf/moonshotai/kimi-k2.6", "openai", 256000, *OPENAI_SHAPED, VISION, NO_STREAM),
+    chat("@cf/qwen/qwen3.8-27b", "openai", 262144, *OPENAI_SHAPED, VISION),
+    chat("@cf/deepseek-ai/deepseek-v4-flash-0731", "openai", 1048576, *OPENAI_SHAPED),
+    chat("@cf/openai/gpt-oss-120b", "openai", 128000, *OPENAI_SHAPED, NO_STREAM),
+    chat("@cf/openai/gpt-oss-20b", "openai", 128000, *OPENAI_SHAPED, NO_STREAM),
     ModelSpec("@cf/baai/bge-small-en-v1.5", EMBEDDINGS, dims=384, context=512),
     ModelSpec("@cf/baai/bge-base-en-v1.5", EMBEDDINGS, dims=768, context=512),
     ModelSpec("@cf/baai/bge-large-en-v1.5", EMBEDDINGS, dims=1024, context=512),

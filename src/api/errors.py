@@ -29,7 +29,7 @@ class InvalidRequest(ApiError):
 class UnsupportedParameter(InvalidRequest):
     code = "unsupported_parameter"
 
-    def __init__(self, param: str, why: str = "is not supported by this server yet"):
+    def __init__(self, param: str, why: str = "is not supported with Workers AI models"):
         super().__init__(f"Unsupported parameter: '{param}' {why}.", param=param)
 
 

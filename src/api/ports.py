@@ -28,6 +28,11 @@ class Database(Protocol):
         """Runs the statements in order as one transaction."""
 
 
+class Web(Protocol):
+    async def fetch_bytes(self, url: str, max_bytes: int) -> Tuple[bytes, str]:
+        """GET a public URL: (body, content type). ApiError if it fails or exceeds max_bytes."""
+
+
 class JobQueue(Protocol):
     async def send_batch(self, bodies: List[dict]) -> None: ...
 
@@ -48,6 +53,7 @@ class Deps:
     ai: Inference
     db: Database
     jobs: JobQueue
+    web: Web
     config: Config
     defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
     now: Callable[[], float] = time.time

@@ -1,6 +1,7 @@
 """Server-sent events: our OpenAI-style frames out, and Workers AI's event stream in."""
 import json
-from typing import AsyncIterator, Callable
+from contextlib import aclosing
+from typing import AsyncIterator, Callable, List
 
 from api.errors import ApiError, UpstreamError
 
@@ -10,6 +11,16 @@ INTERNAL = ApiError("The server had an error while processing your request. Sorr
 
 def frame(payload: dict) -> str:
     return "data: " + json.dumps(payload, separators=(",", ":")) + "\n\n"
+
+
+class ChunkFramer:
+    """Frames of one streamed completion: the fields every chunk repeats are encoded once."""
+
+    def __init__(self, head: dict):
+        self.prefix = "data: " + json.dumps(head, separators=(",", ":"))[:-1] + ',"choices":['
+
+    def choice(self, choice: dict) -> str:
+        return self.prefix + json.dumps(choice, separators=(",", ":")) + "]}\n\n"
 
 
 async def guarded(frames: AsyncIterator[str], log: Callable[[str], None],
@@ -25,22 +36,46 @@ async def guarded(frames: AsyncIterator[str], log: Callable[[str], None],
         yield frame(INTERNAL.body())
 
 
-async def events(chunks: AsyncIterator[str]) -> AsyncIterator[dict]:
-    """Parse an upstream SSE text stream into JSON payloads; chunks may split events anywhere.
-    A stream that ends without `data: [DONE]` was cut short upstream, which is an error."""
-    buffer = ""
-    async for chunk in chunks:
-        buffer += chunk
-        *complete, buffer = buffer.split("\n\n")
+class EventParser:
+    """Incremental parser of an upstream SSE text stream into JSON payloads: chunks may split
+    events anywhere. A stream that ends without `data: [DONE]` was cut short upstream."""
+
+    def __init__(self):
+        self.buffer = ""
+        self.done = False
+
+    def feed(self, chunk: str) -> List[dict]:
+        self.buffer += chunk
+        if "\n\n" not in self.buffer:
+            return []
+        *complete, self.buffer = self.buffer.split("\n\n")
+        payloads = []
         for block in complete:
             data = _data(block)
             if data == "[DONE]":
-                return
+                self.done = True
+                break
             if data:
-                yield json.loads(data)
-    if _data(buffer) != "[DONE]":
-        raise UpstreamError("The Workers AI stream ended before it was complete.")
+                payloads.append(json.loads(data))
+        return payloads
+
+    def end(self) -> None:
+        if not self.done and _data(self.buffer) != "[DONE]":
+            raise UpstreamError("The Workers AI stream ended before it was complete.")
+
+
+async def events(chunks: AsyncIterator[str]) -> AsyncIterator[dict]:
+    parser = EventParser()
+    async with aclosing(chunks):  # closing this stream early closes the upstream one too
+        async for chunk in chunks:
+            for payload in parser.feed(chunk):
+                yield payload
+            if parser.done:
+                return
+    parser.end()
 
 
 def _data(block: str) -> str:
+    if block.startswith("data: ") and "\n" not in block:  # the usual one-line event
+        return block[6:]
     return "".join(line[5:].lstrip() for line in block.splitlines() if line.startswith("data:"))

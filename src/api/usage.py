@@ -8,7 +8,7 @@ import asyncio
 from typing import List
 
 from api.ports import Deps
-from api.textgen import Usage
+from api.outputs import Usage
 from api.web import ApiRequest
 
 KIND = "usage"

@@ -1,5 +1,6 @@
 """api.ports.Inference over the Workers AI binding (or the local stand-in, bound the same way)."""
 import codecs
+import json
 import re
 from typing import AsyncIterator, Optional
 
@@ -17,6 +18,10 @@ def _error(exc: JsException, model: str):
     if not found:
         return UpstreamError(f"Workers AI failed for {model}.")
     return workers_ai_error(int(found[1]), found[2].strip(), model)
+
+
+async def _one_event(result) -> AsyncIterator[str]:
+    yield f"data: {json.dumps(result)}\n\ndata: [DONE]\n\n"
 
 
 class WorkersAI:
@@ -38,21 +43,27 @@ class WorkersAI:
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
         result = await self._call(model, inputs, options)
-        if not hasattr(result, "getReader"):  # some models answer a stream request with a whole result
-            raise UpstreamError(f"Workers AI did not stream for {model}.")
+        if not hasattr(result, "getReader"):
+            # Some models answer a stream request with a whole result: one event that holds it.
+            return _one_event(to_py(result))
         return self._texts(result, model)
 
     @staticmethod
     async def _texts(stream, model: str) -> AsyncIterator[str]:
         reader = stream.getReader()
         decoder = codecs.getincrementaldecoder("utf-8")()
+        finished = False
         try:
             while True:
                 chunk = await reader.read()
                 if chunk.done:
+                    finished = True
                     break
                 yield decoder.decode(chunk.value.to_bytes())
         except JsException as exc:
+            finished = True
             raise _error(exc, model) from None
         finally:
+            if not finished:  # the consumer stopped early (stop sequence, client gone): stop generating
+                await reader.cancel()
             reader.releaseLock()

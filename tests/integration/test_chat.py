@@ -13,6 +13,12 @@ CHOICES = "@cf/qwen/qwen3-30b-a3b-fp8"  # native input, OpenAI-shaped output
 OPENAI_SHAPED = "@cf/zai-org/glm-4.7-flash"
 
 
+def no_thinking(model: str) -> dict:
+    """glm thinks by default, and its thinking counts in max_completion_tokens and usage (as on
+    OpenAI's reasoning models): tests of plain output turn it off."""
+    return {"reasoning_effort": "none"} if model == OPENAI_SHAPED else {}
+
+
 def user(text: str) -> list:
     return [{"role": "user", "content": text}]
 
@@ -51,7 +57,8 @@ def test_completion_has_content_usage_and_finish_reason(client):
 @pytest.mark.parametrize("limit", ["max_tokens", "max_completion_tokens"])
 @pytest.mark.parametrize("model", [NATIVE, CHOICES, OPENAI_SHAPED])
 def test_output_limit_cuts_the_reply(client, model, limit):
-    reply = client.chat.completions.create(model=model, messages=user("[[words:50]] go"), **{limit: 5})
+    reply = client.chat.completions.create(model=model, messages=user("[[words:50]] go"), **{limit: 5},
+                                           **no_thinking(model))
     assert reply.choices[0].message.content == "w1 w2 w3 w4 w5"
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage.completion_tokens == 5
@@ -117,7 +124,7 @@ def test_stream_matches_the_whole_reply(client, model):
 @pytest.mark.parametrize("model", [NATIVE, CHOICES, OPENAI_SHAPED])
 def test_stream_include_usage_ends_with_a_usage_chunk(client, model):
     chunks = streamed(client, model=model, messages=user("[[words:7]] count these"),
-                      stream_options={"include_usage": True})
+                      stream_options={"include_usage": True}, **no_thinking(model))
     last = chunks[-1]
     assert last.choices == []
     assert (last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.total_tokens) == (3, 7, 10)
@@ -149,7 +156,7 @@ def test_stream_is_incremental(client):
 
 def test_stream_reassembles_events_split_across_reads(client):
     chunks = streamed(client, model=OPENAI_SHAPED, messages=user("[[split]] split into halves"),
-                      stream_options={"include_usage": True})
+                      stream_options={"include_usage": True}, **no_thinking(OPENAI_SHAPED))
     assert content_of(chunks) == "Echo: split into halves"
     assert chunks[-1].usage.completion_tokens == 4
     native = streamed(client, model=NATIVE, messages=user("[[split]] split into halves"))
@@ -169,16 +176,17 @@ def test_raw_stream_frames(http):
     assert [p["choices"][0]["finish_reason"] for p in payloads[:-1]] == [None] * 4 + ["stop"]
 
 
-@pytest.mark.parametrize("param, value", [
-    ("tools", [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]),
-    ("stop", "x"),
-    ("n", 2),
-    ("logprobs", True),
-    ("response_format", {"type": "json_object"}),
+@pytest.mark.parametrize("model, param, value", [
+    ("@cf/qwen/qwq-32b", "tools", [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]),
+    (NATIVE, "logprobs", True),
+    ("@cf/ibm-granite/granite-4.0-h-micro", "response_format", {"type": "json_object"}),
+    (NATIVE, "reasoning_effort", "low"),
+    (NATIVE, "prediction", {"type": "content", "content": "x"}),
+    (NATIVE, "modalities", ["text", "audio"]),
 ])
-def test_unsupported_parameter_is_refused_by_name(client, param, value):
+def test_unsupported_parameter_is_refused_by_name(client, model, param, value):
     with pytest.raises(openai.BadRequestError) as refused:
-        client.chat.completions.create(model=NATIVE, messages=user("hi"), **{param: value})
+        client.chat.completions.create(model=model, messages=user("hi"), **{param: value})
     assert refused.value.body["param"] == param
     assert refused.value.body["code"] == "unsupported_parameter"
     assert param in refused.value.body["message"]
@@ -214,7 +222,7 @@ def test_mid_stream_failure_raises_while_iterating(client):
 def test_mid_stream_failure_is_an_error_event_without_done(http):
     with http.stream("POST", "/v1/chat/completions", json={
             "model": OPENAI_SHAPED, "messages": user("[[fail-mid:3000]] one two three"),
-            "stream": True}) as response:
+            "stream": True, **no_thinking(OPENAI_SHAPED)}) as response:
         assert response.status_code == 200
         payloads = sse_payloads(response)
     assert "[DONE]" not in payloads

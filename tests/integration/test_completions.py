@@ -41,17 +41,17 @@ def test_stream_matches_the_whole_completion(client):
     assert len({c.id for c in chunks}) == 1
 
 
-def test_stream_with_list_prompt_streams_choice_0_then_1(client):
+def test_stream_with_list_prompt_streams_both_choices(client):
     chunks = list(client.completions.create(model=MODEL, prompt=["[[words:3]]", "[[words:2]]"],
                                             stream=True, stream_options={"include_usage": True}))
     indexes = [c.choices[0].index for c in chunks if c.choices]
-    assert indexes == sorted(indexes) and set(indexes) == {0, 1}
+    assert set(indexes) == {0, 1}
     texts = {i: "".join(c.choices[0].text for c in chunks if c.choices and c.choices[0].index == i)
              for i in (0, 1)}
     assert texts == {0: "w1 w2 w3", 1: "w1 w2"}
     finishes = [(c.choices[0].index, c.choices[0].finish_reason) for c in chunks
                 if c.choices and c.choices[0].finish_reason]
-    assert finishes == [(0, "stop"), (1, "stop")]
+    assert sorted(finishes) == [(0, "stop"), (1, "stop")]
     assert chunks[-1].choices == []
     assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (2, 5)
 
@@ -62,8 +62,8 @@ def test_stream_max_tokens(client):
     assert chunks[-1].choices[0].finish_reason == "length"
 
 
-@pytest.mark.parametrize("param, value", [("echo", True), ("suffix", "tail"), ("best_of", 2),
-                                          ("logprobs", 2), ("stop", ["\n"])])
+@pytest.mark.parametrize("param, value", [("suffix", "tail"), ("best_of", 2), ("logprobs", 2),
+                                          ("logit_bias", {"50256": -100})])
 def test_unsupported_parameter_is_refused_by_name(client, param, value):
     with pytest.raises(openai.BadRequestError) as refused:
         client.completions.create(model=MODEL, prompt="hi", **{param: value})

@@ -1,45 +1,28 @@
 """POST /v1/chat/completions through api.app: model inputs, refusals, whole and streamed answers,
-and usage events."""
+and usage events. The features (tools, structured output, stop and n, images, reasoning, caching)
+have their own test_chat_*.py modules."""
+import json
+
 import pytest
 
-from api import catalog
 from api.errors import workers_ai_error
 from api.ports import Config
 from api.resources import chat
 from api.textgen import NATIVE_SEED_MAX
-from unit.support import (DONE, NOW, choices_result, drain, error, frames, native, native_stream, oai_stream,
-                          payloads, post, run)
+from unit.support import (DONE, LLAMA, NOW, USER, choices_result, drain, error, frames, native, native_stream,
+                          oai_stream, payloads, post, run)
+from unit.support import chat_chunk as chunk
+from unit.support import create_chat as create
+from unit.support import model_inputs as sent
 
-LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 LLAMA_FAST = "@cf/meta/llama-3.1-8b-instruct-fast"
 GLM = "@cf/zai-org/glm-4.7-flash"
-USER = {"role": "user", "content": "Say hello"}
-
-
-def create(deps, answer=None, **body):
-    body = {"model": "gpt-4o", "messages": [USER], **body}
-    deps.ai.answer(default_answer(body["model"]) if answer is None else answer)
-    return post(deps, "/v1/chat/completions", body)
-
-
-def default_answer(model):
-    """"Hello!" in the output shape of the model the name resolves to."""
-    spec = catalog.BY_ID.get(catalog.aliases({}).get(model, model))
-    if spec and spec.shape != "native":
-        return choices_result("Hello!", "stop", 12, 3, model=spec.id)
-    return native("Hello!", 12, 3)
 
 
 @pytest.fixture(autouse=True)
 def run_deferred_work(deps):
     yield
     run(drain(deps))
-
-
-def sent(deps):
-    """The inputs of the one model call."""
-    [(model, inputs, options)] = deps.ai.calls
-    return inputs
 
 
 def usage_event(model, prompt, completion, endpoint="/v1/chat/completions"):
@@ -63,8 +46,8 @@ def test_openai_shaped_model_whole_response(deps):
     response = create(deps, choices_result("Hi there", "length", 9, 2), model=GLM, max_tokens=2)
     assert response.body["choices"][0] == {"index": 0, "logprobs": None, "finish_reason": "length",
                                            "message": {"role": "assistant", "content": "Hi there", "refusal": None}}
-    assert (response.body["model"], response.body["usage"]) == (GLM, {"prompt_tokens": 9, "completion_tokens": 2,
-                                                                      "total_tokens": 11})
+    assert (response.body["model"], response.body["usage"]) == (GLM, {
+        "prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11, "prompt_tokens_details": {"cached_tokens": 0}})
 
 
 def test_length_is_inferred_for_native_models(deps):
@@ -140,15 +123,14 @@ def test_a_text_part_needs_its_text(deps):
 
 
 @pytest.mark.parametrize("messages,param,why", [
-    ([{"role": "user", "content": [{"type": "text", "text": "What is this?"},
-                                   {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}],
-     "messages[0].content[1]", "has type 'image_url'; only text content is supported yet"),
     ([USER, {"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}],
-     "messages[1].content[0]", "has type 'input_audio'; only text content is supported yet"),
-    ([USER, {"role": "tool", "content": "42", "tool_call_id": "call_1"}],
-     "messages[1]", "uses tool calling, which is not supported yet"),
-    ([{"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function"}]}],
-     "messages[0]", "uses tool calling, which is not supported yet"),
+     "messages[1].content[0]", "has type 'input_audio', which is not supported"),
+    ([USER, {"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}],
+     "messages[1].content[0]", "has type 'file', which is not supported"),
+    ([{"role": "function", "name": "f", "content": "42"}],
+     "messages[0]", "uses the deprecated function calling; use tools and role 'tool'"),
+    ([{"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}}],
+     "messages[0]", "uses the deprecated function calling; use tools and role 'tool'"),
     ([{**USER, "name": "ada"}], "messages[0].name", f"is not supported by {LLAMA}"),
 ])
 def test_unsupported_message_content(deps, messages, param, why):
@@ -158,44 +140,45 @@ def test_unsupported_message_content(deps, messages, param, why):
     assert deps.ai.calls == []
 
 
-# --- parameters not supported yet -----------------------------------------------------------------
+def test_a_tool_call_in_a_message_needs_its_function(deps):
+    call_without_function = {"id": "c", "type": "function"}
+    response = create(deps, messages=[{"role": "assistant", "content": None, "tool_calls": [call_without_function]}])
+    assert (response.status, response.body) == (400, error(
+        "Missing required parameter: 'messages[0].tool_calls[0].function'.", "messages[0].tool_calls[0].function",
+        "missing_required_parameter"))
+    assert deps.ai.calls == []
+
+
+# --- parameters no Workers AI model can honour ----------------------------------------------------
 
 ASKING = {
-    "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
-    "tool_choice": "required",
     "functions": [{"name": "f", "parameters": {}}],
     "function_call": {"name": "f"},
-    "response_format": {"type": "json_object"},
-    "stop": ["\n\n"],
-    "n": 2,
-    "logprobs": True,
-    "top_logprobs": 3,
-    "logit_bias": {"50256": -100},
     "audio": {"voice": "alloy", "format": "wav"},
     "modalities": ["text", "audio"],
     "prediction": {"type": "content", "content": "draft"},
-    "reasoning_effort": "low",
     "web_search_options": {},
-    "prompt_cache_key": "user-1",
     "service_tier": "flex",
 }
-MORE_ASKING = [("stop", "END"), ("tool_choice", {"type": "function", "function": {"name": "f"}}),
-               ("response_format", {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}})]
+MORE_ASKING = [("modalities", ["audio"]), ("service_tier", "priority"),
+               ("web_search_options", {"search_context_size": "low"})]
 NEUTRAL = [("n", 1), ("tool_choice", "auto"), ("tool_choice", "none"), ("response_format", {"type": "text"}),
            ("modalities", ["text"]), ("logprobs", False), ("top_logprobs", 0), ("tools", []), ("stop", None),
-           ("function_call", "none"), ("service_tier", "auto"), ("service_tier", "default"), ("logit_bias", {}),
-           ("reasoning_effort", None)]
+           ("stop", []), ("function_call", "none"), ("service_tier", "auto"), ("service_tier", "default"),
+           ("logit_bias", {}), ("reasoning_effort", None), ("parallel_tool_calls", True),
+           ("parallel_tool_calls", False), ("functions", [])]
 
 
-def test_every_not_yet_parameter_has_an_asking_value():
-    assert ASKING.keys() == chat.NOT_YET.keys()
+def test_every_never_parameter_has_an_asking_value():
+    assert ASKING.keys() == chat.NEVER.keys()
 
 
 @pytest.mark.parametrize("name,value", list(ASKING.items()) + MORE_ASKING)
-def test_not_yet_parameters_are_refused(deps, name, value):
-    response = create(deps, **{name: value})
+@pytest.mark.parametrize("model", ["gpt-4o", GLM])
+def test_never_parameters_are_refused_on_every_model(deps, name, value, model):
+    response = create(deps, model=model, **{name: value})
     assert (response.status, response.body) == (400, error(
-        f"Unsupported parameter: '{name}' is not supported by this server yet.", name, "unsupported_parameter"))
+        f"Unsupported parameter: '{name}' is not supported with Workers AI models.", name, "unsupported_parameter"))
     assert deps.ai.calls == []
 
 
@@ -263,14 +246,8 @@ def test_usage_event_records_the_duration_and_the_route(deps):
 
 # --- streaming ------------------------------------------------------------------------------------
 
-def chunk(delta, finish_reason=None, model=LLAMA, **extra):
-    return {"id": "chatcmpl-0002", "object": "chat.completion.chunk", "created": NOW, "model": model, **extra,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
-
-
 def stream(deps, chunks, **body):
-    deps.ai.answer(chunks)
-    response = post(deps, "/v1/chat/completions", {"model": "gpt-4o", "messages": [USER], "stream": True, **body})
+    response = create(deps, chunks, stream=True, **body)
     assert response.status == 200, response.body
     return response
 
@@ -288,9 +265,10 @@ def test_stream(deps):
 
 def test_stream_frames_are_compact_sse(deps):
     raw = frames(stream(deps, native_stream(["Hi"], prompt=5, completion=1)))
-    assert raw[1] == ('data: {"id":"chatcmpl-0002","object":"chat.completion.chunk","created":1767225600,'
-                      f'"model":"{LLAMA}","choices":[{{"index":0,'
-                      '"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}]}\n\n')
+    for frame in raw[:-1]:
+        data = frame[len("data: "):-2]
+        assert frame == f"data: {data}\n\n" and data == json.dumps(json.loads(data), separators=(",", ":"))
+    assert json.loads(raw[1][len("data: "):]) == chunk({"content": "Hi"})
     assert raw[-1] == "data: [DONE]\n\n"
 
 

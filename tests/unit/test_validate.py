@@ -100,6 +100,6 @@ def test_refuse_unsupported_names_the_first_asking_parameter():
     params = parse(ChatCompletionCreateParams, {"model": "m", "messages": HELLO, "n": 3, "stop": "x"})
     with pytest.raises(UnsupportedParameter) as raised:
         refuse_unsupported(params, {"logit_bias": bool, "n": lambda v: v not in (None, 1), "stop": bool})
-    assert raised.value.body() == error("Unsupported parameter: 'n' is not supported by this server yet.",
+    assert raised.value.body() == error("Unsupported parameter: 'n' is not supported with Workers AI models.",
                                         "n", "unsupported_parameter")
     refuse_unsupported(params, {"logit_bias": bool})  # nothing asked for: no error

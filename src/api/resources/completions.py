@@ -1,46 +1,73 @@
-"""POST /v1/completions (legacy): one choice per prompt, whole or streamed."""
+"""POST /v1/completions (legacy): n choices per prompt, whole or streamed, with stop and echo."""
 import asyncio
 from typing import AsyncIterator, List
 
 from api import catalog, sse, textgen, tokens, usage
 from api.catalog import ModelSpec
-from api.errors import InvalidRequest
+from api.choices import ChoiceStream, tool_ids
+from api.errors import InvalidRequest, UnsupportedParameter
+from api.outputs import Generation, StreamedGeneration, Usage, generation
 from api.ports import Deps
-from api.textgen import StreamedGeneration, Usage
+from api.stops import MAX_STOPS, cut
 from api.types.completions import CompletionCreateParams
 from api.validate import parse_request, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
 
-NOT_YET = {
-    "stop": bool,
-    "n": lambda v: v not in (None, 1),
-    "best_of": lambda v: v not in (None, 1),
-    "echo": bool,
-    "suffix": bool,
+NEVER = {
+    "suffix": bool,  # no Workers AI model fills in the middle
     "logprobs": lambda v: v not in (None, 0, False),
     "logit_bias": bool,
 }
 
 
-async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse_request(CompletionCreateParams, req)
-    refuse_unsupported(params, NOT_YET)
-    include_usage = textgen.include_usage(params)
+def _prompts(params: CompletionCreateParams) -> List[str]:
     prompts = [params.prompt] if isinstance(params.prompt, str) else params.prompt
     if not prompts or not all(prompts):
         raise InvalidRequest("'prompt' must be a non-empty string or list of non-empty strings.",
                              param="prompt")
+    return prompts
+
+
+def _stops(params: CompletionCreateParams) -> List[str]:
+    stops = [params.stop] if isinstance(params.stop, str) else list(params.stop or [])
+    if len(stops) > MAX_STOPS or not all(stops):
+        raise InvalidRequest(f"'stop' takes up to {MAX_STOPS} non-empty strings.", param="stop")
+    return stops
+
+
+def _finish(result: Generation, stops: List[str], echo: str) -> Generation:
+    text, stopped = cut(result.text or "", stops) if stops else (result.text or "", False)
+    result.text = echo + text
+    if stopped:
+        result.finish_reason = "stop"
+    return result
+
+
+async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
+    params = parse_request(CompletionCreateParams, req)
+    refuse_unsupported(params, NEVER)
+    include_usage = textgen.include_usage(params)
+    prompts, stops, n = _prompts(params), _stops(params), params.n or 1
+    if params.best_of is not None and params.best_of < n:
+        raise InvalidRequest("'best_of' must be at least 'n'.", param="best_of")
+    if params.best_of not in (None, 1, n):
+        raise UnsupportedParameter("best_of", "can only equal 'n': choices cannot be ranked without logprobs")
     spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
     limit = textgen.max_tokens(params, spec)
-    calls = [textgen.inputs(params, spec, limit, prompt=p) for p in prompts]
-    completion_id, created = deps.new_id("cmpl-"), int(deps.now())
-    base = {"id": completion_id, "object": "text_completion", "created": created, "model": spec.id}
+    # OpenAI orders choices prompt by prompt, n per prompt.
+    calls = [textgen.inputs(params, spec, limit, prompt=p) for p in prompts for _ in range(n)]
+    echoes = [p if params.echo else "" for p in prompts for _ in range(n)]
+    base = {"id": deps.new_id("cmpl-"), "object": "text_completion", "created": int(deps.now()),
+            "model": spec.id}
     if params.stream:
-        frames = _frames(req, deps, spec, calls, limit, base, include_usage)
-        first = await deps.ai.stream(spec.id, {**calls[0], "stream": True})  # fail before the first byte
-        return StreamResponse(sse.guarded(frames(first), deps.log, req.id))
+        chunks = await asyncio.gather(*(deps.ai.stream(spec.id, {**c, "stream": True}) for c in calls))
+        choices = [StreamedGeneration(c, spec, limit, tokens.estimate(call["prompt"]), tool_ids(deps))
+                   for c, call in zip(chunks, calls)]
+        frames = _frames(req, deps, spec, ChoiceStream(choices, stops), echoes, base, include_usage)
+        return StreamResponse(sse.guarded(frames, deps.log, req.id))
     results = await asyncio.gather(*(deps.ai.run(spec.id, c) for c in calls))
-    generations = [textgen.generation(r, limit, tokens.estimate(c["prompt"])) for r, c in zip(results, calls)]
+    generations = [_finish(generation(r, spec, limit, tokens.estimate(c["prompt"]), tool_ids(deps)), stops, e)
+                   for r, c, e in zip(results, calls, echoes)]
     total = sum((g.usage for g in generations), Usage())
     usage.record(req, deps, spec.id, total)
     return ApiResponse({**base, "choices": [
@@ -48,29 +75,24 @@ async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
         for i, g in enumerate(generations)], "usage": total.wire()})
 
 
-def _frames(req: ApiRequest, deps: Deps, spec: ModelSpec, calls: List[dict], limit, base: dict,
-            include_usage: bool):
-    """Prompts stream one after another, each chunk carrying its prompt's choice index."""
+async def _frames(req: ApiRequest, deps: Deps, spec: ModelSpec, stream: ChoiceStream, echoes: List[str],
+                  base: dict, include_usage: bool) -> AsyncIterator[str]:
     if include_usage:
         base = {**base, "usage": None}
+    framer = sse.ChunkFramer(base)
 
     def chunk(index: int, text: str, finish_reason=None) -> str:
-        return sse.frame({**base, "choices": [{"text": text, "index": index, "logprobs": None,
-                                               "finish_reason": finish_reason}]})
+        return framer.choice({"text": text, "index": index, "logprobs": None, "finish_reason": finish_reason})
 
-    async def frames(first_chunks) -> AsyncIterator[str]:
-        total = Usage()
-        for index, call in enumerate(calls):
-            chunks = first_chunks if index == 0 else await deps.ai.stream(spec.id, {**call, "stream": True})
-            upstream = StreamedGeneration(chunks, limit, tokens.estimate(call["prompt"]))
-            async for text in upstream.texts():
-                yield chunk(index, text)
-            reason, used = upstream.ending()
-            total += used
+    for index, echo in enumerate(echoes):
+        if echo:
+            yield chunk(index, echo)
+    async for index, delta, reason in stream.events():
+        if delta is None:
             yield chunk(index, "", reason)
-        if include_usage:
-            yield sse.frame({**base, "choices": [], "usage": total.wire()})
-        yield sse.DONE
-        usage.record(req, deps, spec.id, total)
-
-    return frames
+        elif delta.text:
+            yield chunk(index, delta.text)
+    if include_usage:
+        yield sse.frame({**base, "choices": [], "usage": stream.usage.wire()})
+    yield sse.DONE
+    usage.record(req, deps, spec.id, stream.usage)
