@@ -30,23 +30,55 @@ class WholeChoice:
         return self.result.finish_reason, self.result.usage
 
 
+class StopGate:
+    """One choice's stop sequences: text is held back while it may begin one, and so are the
+    logprobs of held text (logprobs describe only the content that goes out)."""
+
+    def __init__(self, stops: Sequence[str]):
+        self.scanner = StopScanner(stops)
+        self.pending: List[dict] = []  # logprob entries not yet matched by released text
+        self.released_chars = self.covered_chars = 0
+
+    def pass_through(self, delta: Delta) -> Delta:
+        if delta.text:
+            delta.text = self.scanner.feed(delta.text)
+        return self._with_logprobs(delta, delta.text)
+
+    def flush(self) -> Delta:
+        return self._with_logprobs(Delta(), self.scanner.flush())
+
+    def _with_logprobs(self, delta: Delta, text: str) -> Delta:
+        delta.text = text
+        self.released_chars += len(text)
+        if delta.logprobs:
+            self.pending += delta.logprobs.get("content") or []
+        released = []
+        while self.pending and self.covered_chars + len(self.pending[0].get("token", "")) <= self.released_chars:
+            entry = self.pending.pop(0)
+            self.covered_chars += len(entry.get("token", ""))
+            released.append(entry)
+        delta.logprobs = {"content": released, "refusal": None} if released else None
+        return delta
+
+
 class ChoiceStream:
     def __init__(self, choices: list, stops: Sequence[str]):
         self.choices, self.stops = choices, list(stops)
         self.usage = Usage()  # the total, once the events are drained
 
     async def events(self) -> AsyncIterator[Event]:
-        scanners = [StopScanner(self.stops) for _ in self.choices]
+        gates = [StopGate(self.stops) if self.stops else None for _ in self.choices]
         stopped = set()
         async with aclosing(merged([c.deltas() for c in self.choices])) as items:
             async for index, delta in items:
                 if index in stopped:
                     continue
-                if delta.text and self.stops:
-                    delta.text = scanners[index].feed(delta.text)
+                gate = gates[index]
+                if gate:
+                    delta = gate.pass_through(delta)
                 if delta:
                     yield index, delta, None
-                if scanners[index].stopped:
+                if gate and gate.scanner.stopped:
                     stopped.add(index)
                     yield index, None, "stop"
                     if len(stopped) == len(self.choices):
@@ -55,7 +87,7 @@ class ChoiceStream:
             reason, used = choice.ending()
             self.usage += used
             if index not in stopped:
-                tail = scanners[index].flush()
+                tail = gates[index].flush() if gates[index] else None
                 if tail:
-                    yield index, Delta(text=tail), None
+                    yield index, tail, None
                 yield index, None, reason

@@ -140,6 +140,19 @@ def generation(result, spec: ModelSpec, limit: Optional[int], prompt_estimate: i
                       reasoning or None, tool_calls, logprobs)
 
 
+def trim_logprobs(logprobs: Optional[dict], length: int) -> Optional[dict]:
+    """Logprobs of the first `length` characters of the content only (after a stop sequence cut)."""
+    if not logprobs or not logprobs.get("content"):
+        return logprobs
+    kept, used = [], 0
+    for entry in logprobs["content"]:
+        used += len(entry.get("token", ""))
+        if used > length:
+            break
+        kept.append(entry)
+    return {**logprobs, "content": kept}
+
+
 def recover_leaked_call(result: Generation, wanted: str, new_id: NewId) -> Generation:
     """Some models (gpt-oss) answer a forced tool call as JSON text, {"name", "arguments"}, with
     finish_reason "stop": that is the call, and becomes one."""

@@ -21,7 +21,8 @@ def test_list_holds_every_catalog_model_and_alias_once(client):
 def test_list_is_an_openai_list_object(http):
     body = http.get("/v1/models").json()
     assert body["object"] == "list"
-    assert set(body["data"][0]) == {"id", "object", "created", "owned_by"}
+    assert set(body["data"][0]) == {"id", "object", "created", "owned_by", "task", "workers_ai_model",
+                                    "context_window", "features"}
 
 
 def test_retrieve_alias(client):
@@ -40,7 +41,16 @@ def test_retrieve_id_with_raw_slashes(http):
     response = http.get("/v1/models/@cf/baai/bge-small-en-v1.5")
     assert response.status_code == 200
     assert response.json() == {"id": "@cf/baai/bge-small-en-v1.5", "object": "model",
-                               "created": catalog.CREATED, "owned_by": "baai"}
+                               "created": catalog.CREATED, "owned_by": "baai", "task": "embeddings",
+                               "workers_ai_model": "@cf/baai/bge-small-en-v1.5", "context_window": 512,
+                               "features": []}
+
+
+def test_retrieve_shows_what_a_model_can_do(client):
+    model = client.models.retrieve("gpt-4.1")
+    assert model.model_extra == {"task": "chat", "workers_ai_model": "@cf/meta/llama-4-scout-17b-16e-instruct",
+                                 "context_window": 131000,
+                                 "features": ["json-mode", "penalty-0", "short-tool-ids", "tools", "vision"]}
 
 
 def test_retrieve_unknown_model_is_not_found(client):

@@ -4,7 +4,7 @@ usage_daily rollup), polled in the worker's local D1 with a timeout.
 Only this module uses its model, so the daily totals for it are exactly what these requests sent."""
 import time
 
-MODEL = "@cf/meta/llama-4-scout-17b-16e-instruct"
+MODEL = "@cf/mistralai/mistral-small-3.1-24b-instruct"
 TIMEOUT = 20.0
 
 

@@ -163,10 +163,16 @@ def test_tools_on_a_model_without_function_calling(deps, tool_choice):
     assert deps.ai.calls == []
 
 
-@pytest.mark.parametrize("model", ["gpt-4o", GLM])
-def test_parallel_tool_calls_false_is_forwarded(deps, model):
-    create_chat(deps, model=model, tools=[WEATHER], parallel_tool_calls=False)
+def test_parallel_tool_calls_false_is_forwarded_where_the_schema_has_it(deps):
+    create_chat(deps, model=GLM, tools=[WEATHER], parallel_tool_calls=False)
     assert model_inputs(deps)["parallel_tool_calls"] is False
+
+
+def test_parallel_tool_calls_false_is_enforced_on_native_models(deps):
+    answer = native_tools([{"name": "get_weather", "arguments": {}}, {"name": "get_time", "arguments": {}}])
+    response = create_chat(deps, answer, model="gpt-4o", tools=[WEATHER, TIME], parallel_tool_calls=False)
+    assert "parallel_tool_calls" not in model_inputs(deps)  # native schemas have no such field
+    assert [c["function"]["name"] for c in response.body["choices"][0]["message"]["tool_calls"]] == ["get_weather"]
 
 
 def test_parallel_tool_calls_true_is_the_default_and_not_sent(deps):
@@ -337,7 +343,7 @@ def test_a_forced_tool_that_must_be_verified_is_fetched_whole_and_streamed(deps)
     assert "stream" not in model_inputs(deps)  # called whole, so the call can be checked first
     assert tool_call_entries(parsed) == ([{"index": 0, **wired_call("call_up1", "get_time", '{"zone":"UTC"}')}],
                                          "tool_calls")
-    assert by_choice(parsed)[0][0]["delta"] == {"role": "assistant", "content": ""}
+    assert by_choice(parsed)[0][0]["delta"] == {"role": "assistant", "content": None}  # as OpenAI opens a call
     assert parsed[-1] == DONE
 
 

@@ -9,8 +9,14 @@ CREATED = 1767225600
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
 
-def model(model_id, owned_by):
-    return {"id": model_id, "object": "model", "created": CREATED, "owned_by": owned_by}
+def model(model_id, owned_by, target=None):
+    """The model object; for a catalog model (or an alias of one) with what it can do."""
+    found = {"id": model_id, "object": "model", "created": CREATED, "owned_by": owned_by}
+    spec = catalog.BY_ID.get(target or model_id)
+    if spec:
+        found.update(task=spec.task, workers_ai_model=spec.id, context_window=spec.context,
+                     features=sorted(spec.features))
+    return found
 
 
 def test_list_has_catalog_ids_and_aliases(deps):
@@ -21,23 +27,25 @@ def test_list_has_catalog_ids_and_aliases(deps):
     ids = [m["id"] for m in data]
     assert len(ids) == len(set(ids)) == len(catalog.MODELS) + len(catalog.DEFAULT_ALIASES)
     assert set(ids) == {m.id for m in catalog.MODELS} | set(catalog.DEFAULT_ALIASES)
-    assert all(set(m) == {"id", "object", "created", "owned_by"} and m["object"] == "model"
-               and type(m["created"]) is int and m["owned_by"] for m in data)
+    assert all({"id", "object", "created", "owned_by", "task", "context_window", "features"} <= set(m)
+               and m["object"] == "model" and type(m["created"]) is int and m["owned_by"] for m in data)
     by_id = {m["id"]: m for m in data}
     assert by_id[LLAMA] == model(LLAMA, "meta")
-    assert by_id["gpt-4o"] == model("gpt-4o", "meta")
-    assert by_id["text-embedding-3-small"] == model("text-embedding-3-small", "baai")
+    assert by_id["gpt-4o"] == model("gpt-4o", "meta", LLAMA)
+    assert by_id["gpt-4o"]["features"] == ["json-mode", "tools"]
+    assert by_id["text-embedding-3-small"] == model("text-embedding-3-small", "baai", "@cf/baai/bge-base-en-v1.5")
 
 
 def test_list_includes_configured_aliases(deps):
     deps.config = Config(model_aliases={"house": "@cf/qwen/qwq-32b", "future": "@cf/vendor/new-model"},
                          local_dev_key="sk-test")
     by_id = {m["id"]: m for m in call(deps, "GET", "/models").body["data"]}
-    assert (by_id["house"], by_id["future"]) == (model("house", "qwen"), model("future", "cloudflare"))
+    assert (by_id["house"], by_id["future"]) == (model("house", "qwen", "@cf/qwen/qwq-32b"),
+                                                 model("future", "cloudflare"))
 
 
 @pytest.mark.parametrize("path,expected", [
-    ("/v1/models/gpt-4o", model("gpt-4o", "meta")),
+    ("/v1/models/gpt-4o", model("gpt-4o", "meta", LLAMA)),
     (f"/v1/models/{LLAMA}", model(LLAMA, "meta")),
     (f"/models/{LLAMA}/", model(LLAMA, "meta")),
     ("/v1/models/@cf/baai/bge-m3", model("@cf/baai/bge-m3", "baai")),

@@ -8,7 +8,8 @@ from api import catalog, messages, sse, structured, textgen, usage
 from api.catalog import NO_STREAM, REASONING, TOOLS, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.choices import ChoiceStream, WholeChoice, tool_ids
-from api.outputs import Delta, Generation, StreamedGeneration, Usage, generation, recover_leaked_call
+from api.outputs import (Delta, Generation, StreamedGeneration, Usage, generation, recover_leaked_call,
+                         trim_logprobs)
 from api.ports import Deps
 from api.stops import MAX_STOPS, cut
 from api.types.chat import ChatCompletionCreateParams
@@ -41,6 +42,7 @@ class Plan:
     stops: List[str]
     check_json: Optional[structured.Check]
     forced_tool: Optional[str]  # "" for any tool (required), a name for a named tool
+    single_call: bool  # parallel_tool_calls false: we keep the first call, whatever the model did
     whole: bool  # call without streaming, even when the client streams
 
 
@@ -71,8 +73,8 @@ def _tools(params: ChatCompletionCreateParams, spec: ModelSpec) -> tuple:
     forced = named if named is not None else ("" if choice == "required" else None)
     tools = [t for t in params.tools if named is None or t.function.name == named]
     inputs = {"tools": messages.model_tools(tools, spec)}
-    if params.parallel_tool_calls is False:
-        inputs["parallel_tool_calls"] = False
+    if params.parallel_tool_calls is False and spec.shape == "openai":
+        inputs["parallel_tool_calls"] = False  # native schemas have no such field: we enforce it
     if spec.shape == "openai" and forced is not None:
         # Named choices are enforced upstream and "required" is advisory; we verify both, as
         # some models (gpt-oss) answer a forced call as JSON text instead.
@@ -136,7 +138,7 @@ async def plan(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
     whole = spec.has(NO_STREAM) or check_json is not None or forced_tool is not None or (
         response_format is not None and spec.shape != "openai")  # native JSON mode cannot stream
     return Plan(spec, inputs, options, limit, prompt_estimate, params.n or 1, stops, check_json,
-                forced_tool, whole)
+                forced_tool, params.parallel_tool_calls is False, whole)
 
 
 def finish(result: Generation, plan: Plan, new_id: Callable[[], str]) -> Generation:
@@ -145,6 +147,9 @@ def finish(result: Generation, plan: Plan, new_id: Callable[[], str]) -> Generat
         result.text, stopped = cut(result.text, plan.stops)
         if stopped:  # generation would have ended there, before any tool call that followed
             result.finish_reason, result.tool_calls = "stop", []
+            result.logprobs = trim_logprobs(result.logprobs, len(result.text))
+    if plan.single_call:
+        result.tool_calls = result.tool_calls[:1]
     if plan.forced_tool is not None and not result.tool_calls:
         result = recover_leaked_call(result, plan.forced_tool, new_id)
     if plan.forced_tool is not None:
@@ -223,11 +228,18 @@ async def _frames(req: ApiRequest, deps: Deps, plan: Plan, choices: list, base: 
     def chunk(index: int, delta: dict, finish_reason=None, logprobs=None) -> str:
         return framer.choice({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason})
 
-    for index in range(len(choices)):
-        yield chunk(index, {"role": "assistant", "content": ""})
+    for index, choice in enumerate(choices):
+        # OpenAI opens a reply that is only tool calls with null content; a whole result tells us.
+        calls_only = isinstance(choice, WholeChoice) and choice.result.text is None
+        yield chunk(index, {"role": "assistant", "content": None if calls_only else ""})
     stream = ChoiceStream(choices, plan.stops)
     async for index, delta, reason in stream.events():
-        yield chunk(index, _wire(delta), logprobs=delta.logprobs) if delta else chunk(index, {}, reason)
+        if delta and plan.single_call:
+            delta.tool_calls = [call for call in delta.tool_calls if call["index"] == 0]
+        if delta:
+            yield chunk(index, _wire(delta), logprobs=delta.logprobs)
+        elif reason:
+            yield chunk(index, {}, reason)
     if include_usage:
         yield sse.frame({**head, "choices": [], "usage": stream.usage.wire()})
     yield sse.DONE

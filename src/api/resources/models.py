@@ -5,15 +5,21 @@ from api.ports import Deps
 from api.web import ApiRequest, ApiResponse
 
 
-def model_object(model_id: str, owned_by: str) -> dict:
-    return {"id": model_id, "object": "model", "created": catalog.CREATED, "owned_by": owned_by}
+def model_object(model_id: str, spec) -> dict:
+    """OpenAI's model object; for models we know, also what they can do (extra fields the SDKs
+    keep in model_extra): the task, the context window and the features."""
+    found = {"id": model_id, "object": "model", "created": catalog.CREATED,
+             "owned_by": spec.owned_by if spec else "cloudflare"}
+    if spec:
+        found.update(task=spec.task, workers_ai_model=spec.id, context_window=spec.context,
+                     features=sorted(spec.features))
+    return found
 
 
 def _objects(deps: Deps) -> dict:
-    objects = {m.id: model_object(m.id, m.owned_by) for m in catalog.MODELS}
+    objects = {m.id: model_object(m.id, m) for m in catalog.MODELS}
     for alias, target in catalog.aliases(deps.config.model_aliases).items():
-        spec = catalog.BY_ID.get(target)
-        objects[alias] = model_object(alias, spec.owned_by if spec else "cloudflare")
+        objects[alias] = model_object(alias, catalog.BY_ID.get(target))
     return objects
 
 
