@@ -7,16 +7,19 @@ from api.ports import Config, Deps
 from cf import http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
+from cf.r2 import R2
 from cf.web import Web
 
 _configs = {}  # parsed vars per raw value: parsing is cheap but needless on every request
 
 
 def _config(env) -> Config:
-    aliases, local_key = getattr(env, "MODEL_ALIASES", None), getattr(env, "LOCAL_DEV_KEY", None)
-    key = (aliases, local_key)
+    names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS")
+    aliases, local_key, signing_key, ttl = (getattr(env, name, None) for name in names)
+    key = (aliases, local_key, signing_key, ttl)
     if key not in _configs:
-        _configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None)
+        _configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None,
+                               url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600))
     return _configs[key]
 
 
@@ -25,7 +28,7 @@ class Default(WorkerEntrypoint):
         # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
         # cheaper than the SDK wrappers' generic per-value conversion.
         env = import_from_javascript("cloudflare:workers").env
-        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(),
+        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(), blobs=R2(env.BUCKET),
                     config=_config(env), defer=self.ctx.waitUntil)
 
     async def fetch(self, request):

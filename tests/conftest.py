@@ -90,6 +90,35 @@ class DictWeb:
         return body, content_type
 
 
+class MemoryBinary:
+    """In-process stand-in for bytes kept in the runtime (uploads, binary model outputs, objects)."""
+
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream", filename: str = "",
+                 metadata: Optional[dict] = None):
+        self.data, self.content_type, self.filename = data, content_type, filename
+        self.size, self.metadata = len(data), metadata or {}
+
+    async def read(self) -> bytes:
+        return self.data
+
+
+class DictBlobs:
+    """The bucket as a dict: key → MemoryBinary."""
+
+    def __init__(self):
+        self.objects = {}
+
+    async def put(self, key, data, content_type, metadata=None):
+        body = data if isinstance(data, bytes) else await data.read()
+        self.objects[key] = MemoryBinary(body, content_type, metadata=dict(metadata or {}))
+
+    async def get(self, key):
+        return self.objects.get(key)
+
+    async def delete(self, key):
+        self.objects.pop(key, None)
+
+
 class Clock:
     def __init__(self, now: float = 1_767_225_600.0):
         self.now = now
@@ -110,7 +139,7 @@ def no_pending_usage():
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
              defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred

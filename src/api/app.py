@@ -7,7 +7,7 @@ from api import auth, routes
 from api.errors import ApiError, PayloadTooLarge
 from api.ports import Deps
 from api.sse import INTERNAL
-from api.web import MAX_BODY, ApiRequest, ApiResponse, StreamResponse
+from api.web import MAX_BODY, MAX_UPLOAD, ApiRequest, ApiResponse, StreamResponse
 
 CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id"}
 PREFLIGHT = {"access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
@@ -26,9 +26,11 @@ async def handle(req: ApiRequest, deps: Deps) -> Union[ApiResponse, StreamRespon
         else:
             route, req.params = routes.match(req.method, req.path)
             req.route = route.template
-            req.key = await auth.authenticate(req, deps)
+            if not route.public:
+                req.key = await auth.authenticate(req, deps)
             if req.oversized:
-                raise PayloadTooLarge(f"Request body too large: the limit is {MAX_BODY} bytes.")
+                limit = MAX_UPLOAD if req.form is not None else MAX_BODY
+                raise PayloadTooLarge(f"Request body too large: the limit is {limit} bytes.")
             response = await route.handler(req, deps)
     except ApiError as exc:
         response = ApiResponse(exc.body(), exc.status, dict(exc.headers))

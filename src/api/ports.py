@@ -5,15 +5,19 @@ src/cf/ implements these over the Workers bindings; tests implement them in-proc
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
+
+from api.web import Binary
 
 Row = Dict[str, Any]
 Statement = Tuple[str, Sequence[Any]]
 
 
 class Inference(Protocol):
-    async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> dict:
-        """A JSON result of Workers AI's `run`. Raises ApiError for upstream failures."""
+    async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, Binary]:
+        """The result of Workers AI's `run`: parsed JSON, or the bytes of a binary answer (images,
+        audio). Inputs may hold Binary values (uploads), passed on without a copy. Raises ApiError
+        for upstream failures."""
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
         """Starts a streamed `run` and returns its SSE text as it arrives (any split)."""
@@ -26,6 +30,24 @@ class Database(Protocol):
 
     async def batch(self, statements: List[Statement]) -> None:
         """Runs the statements in order as one transaction."""
+
+
+class StoredBlob(Protocol):
+    """An object in the bucket: usable as a response body, or read()."""
+    content_type: str
+    size: int
+    metadata: Dict[str, str]
+
+    async def read(self) -> bytes: ...
+
+
+class Blobs(Protocol):
+    async def put(self, key: str, data: Union[bytes, Binary], content_type: str,
+                  metadata: Optional[Dict[str, str]] = None) -> None: ...
+
+    async def get(self, key: str) -> Optional[StoredBlob]: ...
+
+    async def delete(self, key: str) -> None: ...
 
 
 class Web(Protocol):
@@ -42,6 +64,8 @@ class Config:
     model_aliases: Dict[str, str] = field(default_factory=dict)  # extra/overriding aliases
     local_dev_key: Optional[str] = None  # accepted as an API key (local environment only)
     usage_flush_seconds: float = 0.5  # how long usage events gather before one Queue send
+    url_signing_key: Optional[str] = None  # secret for the signed, expiring URLs we hand out
+    url_ttl_seconds: int = 3600  # how long such a URL works
 
 
 def new_id(prefix: str) -> str:
@@ -54,6 +78,7 @@ class Deps:
     db: Database
     jobs: JobQueue
     web: Web
+    blobs: Blobs
     config: Config
     defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
     now: Callable[[], float] = time.time

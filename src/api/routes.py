@@ -16,6 +16,7 @@ class Route:
     method: str
     template: str
     handler: Handler
+    public: bool = False  # served without an API key (e.g. signed URLs)
 
     @property
     def pattern(self) -> "re.Pattern[str]":

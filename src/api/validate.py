@@ -50,6 +50,17 @@ def parse_request(model: Type[Model], req: ApiRequest) -> Model:
     return parse(model, json_body(req))
 
 
+def form_fields(req: ApiRequest) -> dict:
+    """A multipart request's fields for a pydantic model: one value per name, except names ending
+    in [] (OpenAI's convention for arrays, e.g. timestamp_granularities[]), which become lists."""
+    if req.form_error:
+        raise InvalidRequest(req.form_error)
+    if req.form is None:
+        raise InvalidRequest("This endpoint takes multipart/form-data.", code="invalid_content_type")
+    return {name[:-2] if name.endswith("[]") else name: values if name.endswith("[]") else values[-1]
+            for name, values in req.form.items()}
+
+
 def refuse_unsupported(params, asks: dict) -> None:
     """`asks` maps a parameter to a test of whether its value asks for something we cannot do:
     such a request gets a 400 naming the parameter instead of being silently ignored."""

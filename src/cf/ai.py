@@ -7,6 +7,7 @@ from typing import AsyncIterator, Optional
 from pyodide.ffi import JsException, JsProxy
 
 from api.errors import UpstreamError, workers_ai_error
+from cf.binary import JsBinary
 from cf.convert import to_js_object, to_py
 
 _CODE = re.compile(r"(\d{4}):\s*(.*)", re.S)
@@ -35,10 +36,10 @@ class WorkersAI:
         except JsException as exc:
             raise _error(exc, model) from None
 
-    async def run(self, model: str, inputs: dict, options: Optional[dict] = None) -> dict:
+    async def run(self, model: str, inputs: dict, options: Optional[dict] = None):
         result = await self._call(model, inputs, options)
-        if isinstance(result, JsProxy) and hasattr(result, "getReader"):
-            raise UpstreamError(f"Workers AI returned no JSON result for {model}.")
+        if isinstance(result, JsProxy) and hasattr(result, "getReader"):  # images, audio
+            return JsBinary(result, "application/octet-stream")
         return to_py(result)
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:

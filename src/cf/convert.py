@@ -2,11 +2,19 @@
 import js
 from pyodide.ffi import JsProxy, jsnull, to_js
 
+from cf.binary import JsBinary
+
 
 def to_js_object(value):
     """Python dicts become plain JS objects (not Maps), as bindings expect; None keys are dropped
-    by the caller, never sent as null."""
-    return to_js(value, dict_converter=js.Object.fromEntries)
+    by the caller, never sent as null. Bytes kept in the runtime go as their stream."""
+    return to_js(value, dict_converter=js.Object.fromEntries, default_converter=_runtime_values)
+
+
+def _runtime_values(value, convert, cache):
+    if isinstance(value, JsBinary):
+        return value.stream()
+    return value
 
 
 def to_py(value):

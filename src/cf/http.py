@@ -8,7 +8,8 @@ import js
 from pyodide.ffi import JsException, jsnull, to_js
 
 from api.ports import Deps
-from api.web import MAX_BODY, ApiRequest, StreamResponse
+from api.web import MAX_BODY, MAX_UPLOAD, ApiRequest, StreamResponse
+from cf.binary import JsBinary, upload
 from cf.convert import to_js_object
 
 
@@ -35,14 +36,37 @@ async def api_request(request) -> ApiRequest:
     raw = request.js_object
     headers = Headers(raw.headers)
     url = urlsplit(raw.url)
-    req = ApiRequest(method=raw.method, path=url.path, headers=headers, query=dict(parse_qsl(url.query)))
-    if int(headers.get("content-length") or 0) > MAX_BODY:
+    req = ApiRequest(method=raw.method, path=url.path, headers=headers, query=dict(parse_qsl(url.query)),
+                     origin=f"{url.scheme}://{url.netloc}")
+    multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
+    limit = MAX_UPLOAD if multipart else MAX_BODY
+    if multipart:
+        req.form = {}
+    if int(headers.get("content-length") or 0) > limit:
         req.oversized = True  # refused by the core without keeping it; drained in JS so that the
         await raw.body.pipeTo(js.WritableStream.new())  # client, still uploading, reads the 413
+    elif multipart:
+        await _read_form(raw, req)
     elif raw.body:
         req.body = (await raw.arrayBuffer()).to_bytes()
-        req.oversized = len(req.body) > MAX_BODY
+        req.oversized = len(req.body) > limit
     return req
+
+
+async def _read_form(raw, req: ApiRequest) -> None:
+    """The runtime parses multipart natively; file parts stay JS Files (not copied into Python)."""
+    try:
+        form = await raw.formData()
+    except JsException:
+        req.form_error = "The multipart/form-data body could not be parsed."
+        return
+    size = 0
+    for entry in form.entries():
+        name, value = entry[0], entry[1]
+        part = value if isinstance(value, str) else upload(value)
+        size += len(part) if isinstance(part, str) else part.size
+        req.form.setdefault(name, []).append(part)
+    req.oversized = size > MAX_UPLOAD
 
 
 def js_response(response, deps: Deps):
@@ -55,6 +79,8 @@ def js_response(response, deps: Deps):
         headers.setdefault("content-type", "application/json")
     elif isinstance(body, bytes):
         body = to_js(body)
+    elif isinstance(body, JsBinary):
+        body = body.stream()
     return js.Response.new(body, to_js_object({"status": response.status, "headers": headers}))
 
 

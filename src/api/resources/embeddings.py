@@ -60,7 +60,7 @@ async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
     dims = _dimensions(params.dimensions, spec)
     batches = [texts[i:i + spec.max_batch] for i in range(0, len(texts), spec.max_batch)]
     results = await asyncio.gather(*(deps.ai.run(spec.id, {"text": b}) for b in batches))
-    vectors = [v for result in results for v in (result.get("data") or [])]
+    vectors = [v for result in results for v in ((result.get("data") if isinstance(result, dict) else None) or [])]
     if len(vectors) != len(texts):
         raise UpstreamError(f"Workers AI returned {len(vectors)} embeddings for {len(texts)} inputs.")
     if dims:

@@ -1,0 +1,30 @@
+"""api.ports.Blobs over the raw R2 binding: bytes or runtime Binary values go in without a copy
+into Python; objects come out as JsBinary, streamed into responses."""
+from typing import Dict, Optional, Union
+
+from api.web import Binary
+from cf.binary import JsBinary
+from cf.convert import to_js_object, to_py
+
+
+class R2:
+    def __init__(self, binding):
+        self._bucket = binding
+
+    async def put(self, key: str, data: Union[bytes, Binary], content_type: str,
+                  metadata: Optional[Dict[str, str]] = None) -> None:
+        value = data.value if isinstance(data, JsBinary) else to_js_object(data)
+        await self._bucket.put(key, value, to_js_object(
+            {"httpMetadata": {"contentType": content_type}, "customMetadata": metadata or {}}))
+
+    async def get(self, key: str) -> Optional[JsBinary]:
+        found = await self._bucket.get(key)
+        if not found:
+            return None
+        content_type = getattr(found.httpMetadata, "contentType", None) or "application/octet-stream"
+        stored = JsBinary(found.body, content_type, int(found.size))
+        stored.metadata = to_py(found.customMetadata) or {}
+        return stored
+
+    async def delete(self, key: str) -> None:
+        await self._bucket.delete(key)
