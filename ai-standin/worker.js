@@ -16,6 +16,7 @@
 //   [[chars:N]]  stream the content in pieces of N characters (so stop sequences straddle pieces)
 //   [[call]] / [[call:NAME]] / [[call:A,B]]  call the first tool / those tools (needs `tools`)
 //   [[badjson]]  JSON mode output that is invalid (OpenAI-shaped) or breaks the schema (native)
+// Audio inputs carry no text: a WAV whose samples start with "FAIL" or "FAILnnnn" fails (see Audio).
 
 import { WorkerEntrypoint } from "cloudflare:workers";
 
@@ -62,6 +63,8 @@ const MODELS = {
   "@cf/qwen/qwen3-embedding-0.6b": embedding(1024, {
     maxItems: 32, fields: ["text", "documents", "queries"],
   }),
+
+  "@cf/meta/llama-guard-3-8b": { task: "guard" },
 };
 
 // --- Capabilities of the text models ------------------------------------------------------------
@@ -912,6 +915,432 @@ function embed(spec, inputs) {
   return result;
 }
 
+// --- Moderation: @cf/meta/llama-guard-3-8b ------------------------------------------------------
+// Validates like the real schema (roles user|assistant, alternating from user; content a string of
+// at most 131,072 characters) and answers a deterministic verdict on the last message: trigger
+// words flag hazard categories, and "[[unsafe:S5]]" / "[[unsafe:S5,S13]]" flag those codes.
+// With response_format json_object the answer is {safe, categories}; without it the model's text,
+// "safe" or "unsafe\nS1,S10". [[fail:CODE]] throws CODE, as for the other models.
+const GUARD_MAX_CHARS = 131_072;
+const GUARD_TRIGGERS = [
+  [/\bkill/i, "S1"],
+  [/\bsteal/i, "S2"],
+  [/\bhate/i, "S10"],
+  [/\bsuicide/i, "S11"],
+  [/\bnsfw\b/i, "S12"],
+];
+const HAZARD_CODE = /^S([1-9]|1[0-4])$/;
+
+function readGuardMessages(messages) {
+  ensure(Array.isArray(messages) && messages.length > 0, "'messages' must be a non-empty array");
+  messages.forEach((message, i) => {
+    ensure(isObject(message), `messages[${i}] must be an object`);
+    const role = i % 2 === 0 ? "user" : "assistant";
+    ensure(message.role === role, `messages[${i}].role must be '${role}' (user and assistant alternate)`);
+    ensure(typeof message.content === "string", `messages[${i}].content must be a string`);
+    ensure(message.content.length <= GUARD_MAX_CHARS,
+      `messages[${i}].content is longer than ${GUARD_MAX_CHARS} characters`);
+  });
+  return messages;
+}
+
+function guardCodes(text) {
+  const { markers, clean } = parseMarkers(text);
+  if ("fail" in markers) throw aiError(toInt(markers.fail) || UNKNOWN_ERROR_CODE);
+  const codes = new Set(GUARD_TRIGGERS.filter(([word]) => word.test(clean)).map(([, code]) => code));
+  for (const code of (markers.unsafe ?? "").split(",").filter(Boolean)) {
+    ensure(HAZARD_CODE.test(code), `[[unsafe:${code}]] is not a hazard category S1..S14`);
+    codes.add(code);
+  }
+  return [...codes].sort((a, b) => toInt(a.slice(1)) - toInt(b.slice(1)));
+}
+
+function moderate(inputs) {
+  ensure(isObject(inputs), "inputs must be an object");
+  const messages = readGuardMessages(inputs.messages);
+  const format = inputs.response_format;
+  ensure(format == null || (isObject(format) && typeof format.type === "string"),
+    "'response_format' must be an object with a string 'type'");
+  const { temperature } = inputs;
+  ensure(temperature == null || (typeof temperature === "number" && temperature >= 0 && temperature <= 5),
+    "'temperature' must be a number from 0 to 5");
+  const codes = guardCodes(messages[messages.length - 1].content);
+  const safe = codes.length === 0;
+  const promptTokens = messages.reduce((sum, m) => sum + words(m.content).length, 0);
+  const usage = usageOf(promptTokens, safe ? 1 : 2 + codes.length);
+  const response = format?.type === "json_object"
+    ? { safe, categories: codes }
+    : safe ? "safe" : `unsafe\n${codes.join(",")}`;
+  return { response, usage };
+}
+
+// --- Audio ---------------------------------------------------------------------------------------
+// Speech-to-text (the whisper family) and text-to-speech (aura-1, melotts) in the real input and
+// output shapes, with content derived from the input so tests can assert on it:
+//   whisper  the duration of a WAV comes from its RIFF header (other audio: its size at 128 kbit/s);
+//            the text is "Audio of 1.50 seconds." ("Translated audio of …" for task translate), its
+//            words spread evenly over the duration. Audio inputs carry no text markers, so the
+//            failure switch is in the audio: a WAV whose sample data starts with "FAIL" throws 3000,
+//            or the four-digit code right after it ("FAIL3040" throws 3040).
+//   aura-1   a byte stream: MP3 frames by default, or the requested encoding (a WAV header when
+//            container is wav), its length and bytes following the text
+//   melotts  {audio: <base64 MP3>}, likewise
+const AUDIO_MODELS = {
+  "@cf/openai/whisper-large-v3-turbo": { task: "speech-to-text", input: "base64-or-stream" },
+  "@cf/openai/whisper": { task: "speech-to-text", input: "byte-array" },
+  "@cf/openai/whisper-tiny-en": { task: "speech-to-text", input: "byte-array" },
+  "@cf/deepgram/aura-1": { task: "aura" },
+  "@cf/myshell-ai/melotts": { task: "melotts" },
+};
+const WHISPER_TASKS = ["transcribe", "translate"];
+const COMPRESSED_BYTES_PER_SECOND = 16_000; // 128 kbit/s, for audio that is not a WAV
+const AUDIO_HEAD_BYTES = 4096; // of a streamed file, enough to find a WAV's "data" chunk
+const AUDIO_FAIL = /^FAIL(\d{4})?/;
+const AURA_SPEAKERS = ["angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus",
+  "perseus", "helios", "hera", "stella"];
+const AURA_ENCODINGS = ["linear16", "flac", "mulaw", "alaw", "mp3", "opus", "aac"];
+// Container → the encodings it can hold; "none" holds any.
+const AURA_CONTAINERS = { none: AURA_ENCODINGS, wav: ["linear16", "mulaw", "alaw"], ogg: ["opus"] };
+const AURA_DEFAULT_SAMPLE_RATE = 24_000;
+const MELOTTS_LANGS = ["en", "es", "fr", "zh", "jp", "kr"];
+// MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, joint stereo: 417-byte frames.
+const MP3_FRAME_HEADER = [0xff, 0xfb, 0x90, 0x64];
+const MP3_FRAME_BYTES = 417;
+const SPEECH_SECONDS_PER_WORD = 0.25;
+const MAX_SPEECH_SECONDS = 30;
+const round3 = (x) => Math.round(x * 1000) / 1000;
+// Bytes as a binary string (for atob/btoa and tags), in slices that fit in an argument list.
+function ascii(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
+
+// A stream input read to its end; only its first AUDIO_HEAD_BYTES are kept, the rest counted.
+async function readAudioStream(body) {
+  const reader = body.getReader();
+  const head = new Uint8Array(AUDIO_HEAD_BYTES);
+  let filled = 0;
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
+    const n = Math.min(head.length - filled, chunk.length);
+    head.set(chunk.subarray(0, n), filled);
+    filled += n;
+    size += chunk.length;
+  }
+  return { head: head.subarray(0, filled), size };
+}
+
+// whisper-large-v3-turbo's `audio`: a base64 string or a stream input {body, contentType}.
+async function readTurboAudio(audio) {
+  if (typeof audio === "string") {
+    const bytes = Uint8Array.from(attempt(() => atob(audio), "audio is not valid base64"), (c) => c.charCodeAt(0));
+    return { head: bytes.subarray(0, AUDIO_HEAD_BYTES), size: bytes.length };
+  }
+  ensure(isObject(audio), "audio must be a base64 string or a stream input {body, contentType}");
+  ensure(audio.body instanceof ReadableStream, "audio.body must be a ReadableStream");
+  ensure(typeof audio.contentType === "string" && audio.contentType !== "", "audio.contentType is required");
+  return readAudioStream(audio.body);
+}
+
+// Classic whisper's `audio`: an array of byte values.
+function readByteArray(audio) {
+  ensure(Array.isArray(audio), "audio must be an array of byte values (0-255)");
+  ensure(audio.every((b) => Number.isInteger(b) && b >= 0 && b <= 255), "audio must hold byte values (0-255)");
+  const bytes = Uint8Array.from(audio);
+  return { head: bytes.subarray(0, AUDIO_HEAD_BYTES), size: bytes.length };
+}
+
+// A WAV's duration and the first bytes of its samples, from the RIFF chunks; null if not a WAV.
+function wavInfo(head, size) {
+  if (head.length < 12 || ascii(head.subarray(0, 4)) !== "RIFF" || ascii(head.subarray(8, 12)) !== "WAVE") return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let offset = 12;
+  let byteRate = 0;
+  while (offset + 8 <= head.length) {
+    const id = ascii(head.subarray(offset, offset + 4));
+    const length = view.getUint32(offset + 4, true);
+    const data = offset + 8;
+    if (id === "fmt " && data + 12 <= head.length) byteRate = view.getUint32(data + 8, true);
+    if (id === "data") {
+      const available = size - data;
+      const bytes = length > 0 && length <= available ? length : available; // streamed WAVs: size unset
+      return { seconds: byteRate ? bytes / byteRate : 0, samples: head.subarray(data, data + 8) };
+    }
+    offset = data + length + (length % 2);
+  }
+  return null;
+}
+
+function hearAudio({ head, size }, task) {
+  ensure(size > 0, "audio is empty");
+  const wav = wavInfo(head, size);
+  const fail = wav ? AUDIO_FAIL.exec(ascii(wav.samples)) : null;
+  if (fail) throw aiError(fail[1] ? Number(fail[1]) : UNKNOWN_ERROR_CODE);
+  const duration = round3(wav ? wav.seconds : size / COMPRESSED_BYTES_PER_SECOND);
+  const text = `${task === "translate" ? "Translated audio" : "Audio"} of ${duration.toFixed(2)} seconds.`;
+  const list = words(text);
+  const step = duration / list.length;
+  const timed = list.map((word, i) => ({ word, start: round3(i * step), end: round3((i + 1) * step) }));
+  return { text, duration, words: timed };
+}
+
+// WebVTT as the models return it: minutes:seconds.millis cues.
+const vttTime = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${(s % 60).toFixed(3).padStart(6, "0")}`;
+const vttOf = (cues) => `WEBVTT\n\n${cues.map((c) => `${vttTime(c.start)} --> ${vttTime(c.end)}\n${c.text}\n\n`).join("")}`;
+
+async function transcribeAudio(spec, inputs) {
+  if (!isObject(inputs)) throw invalidInput("inputs must be an object");
+  if (spec.input === "byte-array") {
+    const heard = hearAudio(readByteArray(inputs.audio), "transcribe");
+    return { text: heard.text, word_count: heard.words.length, words: heard.words,
+      vtt: vttOf(heard.words.map((w) => ({ ...w, text: w.word }))) };
+  }
+  ensure(inputs.audio != null, "'audio' is required");
+  ensure(Array.isArray(inputs.audio) === false, "audio must be a base64 string or a stream input, not an array");
+  const task = inputs.task ?? "transcribe";
+  ensure(WHISPER_TASKS.includes(task), `task must be one of ${WHISPER_TASKS.join(", ")}`);
+  for (const name of ["language", "initial_prompt", "prefix"]) {
+    ensure(inputs[name] == null || typeof inputs[name] === "string", `${name} must be a string`);
+  }
+  const heard = hearAudio(await readTurboAudio(inputs.audio), task);
+  const segment = { start: 0, end: heard.duration, text: heard.text, temperature: 0, avg_logprob: -0.2,
+    compression_ratio: 1.2, no_speech_prob: 0.01, words: heard.words };
+  return {
+    transcription_info: { language: inputs.language ?? "en", language_probability: 0.99,
+      duration: heard.duration, duration_after_vad: heard.duration },
+    text: heard.text, word_count: heard.words.length, segments: [segment], vtt: vttOf([segment]),
+  };
+}
+
+// Bytes that follow the text: a 256-byte pattern hashed from it, repeated.
+function textBytes(text, length) {
+  const pattern = Uint8Array.from({ length: 256 }, (_, i) => hash32(text, i) & 0xff);
+  return Uint8Array.from({ length }, (_, i) => pattern[i % 256]);
+}
+
+function mp3Bytes(text) {
+  const frames = 1 + Math.ceil(text.length / 16);
+  const out = new Uint8Array(frames * MP3_FRAME_BYTES);
+  const payload = textBytes(text, MP3_FRAME_BYTES - MP3_FRAME_HEADER.length);
+  for (let f = 0; f < frames; f++) {
+    out.set(MP3_FRAME_HEADER, f * MP3_FRAME_BYTES);
+    out.set(payload, f * MP3_FRAME_BYTES + MP3_FRAME_HEADER.length);
+  }
+  return out;
+}
+
+// A WAV header for `dataBytes` of mono samples (format 1 PCM, 6 A-law, 7 mu-law).
+function wavHeader(format, bitsPerSample, sampleRate, dataBytes) {
+  const header = new DataView(new ArrayBuffer(44));
+  const tag = (offset, text) => [...text].forEach((c, i) => header.setUint8(offset + i, c.charCodeAt(0)));
+  const blockAlign = bitsPerSample / 8;
+  tag(0, "RIFF"); header.setUint32(4, 36 + dataBytes, true); tag(8, "WAVE");
+  tag(12, "fmt "); header.setUint32(16, 16, true); header.setUint16(20, format, true);
+  header.setUint16(22, 1, true); header.setUint32(24, sampleRate, true);
+  header.setUint32(28, sampleRate * blockAlign, true); header.setUint16(32, blockAlign, true);
+  header.setUint16(34, bitsPerSample, true);
+  tag(36, "data"); header.setUint32(40, dataBytes, true);
+  return new Uint8Array(header.buffer);
+}
+
+function speechBytes(text, encoding, container, sampleRate) {
+  if (encoding === "mp3") return mp3Bytes(text);
+  const seconds = Math.min(MAX_SPEECH_SECONDS, SPEECH_SECONDS_PER_WORD * Math.max(1, words(text).length));
+  const samples = Math.round(seconds * sampleRate);
+  if (encoding === "linear16" || encoding === "mulaw" || encoding === "alaw") {
+    const bits = encoding === "linear16" ? 16 : 8;
+    const body = encoding === "linear16"
+      ? new Uint8Array(Int16Array.from({ length: samples }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / sampleRate))).buffer)
+      : textBytes(text, samples);
+    if (container !== "wav") return body;
+    const format = { linear16: 1, alaw: 6, mulaw: 7 }[encoding];
+    const out = new Uint8Array(44 + body.length);
+    out.set(wavHeader(format, bits, sampleRate, body.length));
+    out.set(body, 44);
+    return out;
+  }
+  const magic = { flac: [0x66, 0x4c, 0x61, 0x43], opus: [0x4f, 0x67, 0x67, 0x53], aac: [0xff, 0xf1, 0x50, 0x80] }[encoding];
+  const out = new Uint8Array(magic.length + 256 + text.length);
+  out.set(magic);
+  out.set(textBytes(text, out.length - magic.length), magic.length);
+  return out;
+}
+
+// The bytes in two reads, as a network stream delivers them.
+function byteStream(bytes) {
+  return new ReadableStream({
+    type: "bytes",
+    start(controller) {
+      const half = bytes.length >> 1;
+      controller.enqueue(bytes.slice(0, half));
+      controller.enqueue(bytes.slice(half));
+      controller.close();
+    },
+  });
+}
+
+function speakAura(inputs) {
+  if (!isObject(inputs)) throw invalidInput("inputs must be an object");
+  ensure(typeof inputs.text === "string" && inputs.text !== "", "'text' is required");
+  const speaker = inputs.speaker ?? "angus";
+  ensure(AURA_SPEAKERS.includes(speaker), `speaker must be one of ${AURA_SPEAKERS.join(", ")}`);
+  const encoding = inputs.encoding ?? "mp3";
+  ensure(AURA_ENCODINGS.includes(encoding), `encoding must be one of ${AURA_ENCODINGS.join(", ")}`);
+  const container = inputs.container ?? "none";
+  ensure(container in AURA_CONTAINERS, `container must be one of ${Object.keys(AURA_CONTAINERS).join(", ")}`);
+  ensure(AURA_CONTAINERS[container].includes(encoding), `container ${container} cannot hold ${encoding}`);
+  for (const name of ["sample_rate", "bit_rate"]) {
+    ensure(inputs[name] == null || (Number.isInteger(inputs[name]) && inputs[name] > 0), `${name} must be a positive integer`);
+  }
+  return byteStream(speechBytes(`${speaker}:${inputs.text}`, encoding, container,
+    inputs.sample_rate ?? AURA_DEFAULT_SAMPLE_RATE));
+}
+
+function speakMelotts(inputs) {
+  if (!isObject(inputs)) throw invalidInput("inputs must be an object");
+  ensure(typeof inputs.prompt === "string" && inputs.prompt !== "", "'prompt' is required");
+  const lang = inputs.lang ?? "en";
+  ensure(MELOTTS_LANGS.includes(lang), `lang must be one of ${MELOTTS_LANGS.join(", ")}`);
+  return { audio: btoa(ascii(mp3Bytes(`${lang}:${inputs.prompt}`))) };
+}
+
+function runAudio(spec, inputs) {
+  if (spec.task === "aura") return speakAura(inputs);
+  if (spec.task === "melotts") return speakMelotts(inputs);
+  return transcribeAudio(spec, inputs);
+}
+
+// --- Images --------------------------------------------------------------------------------------
+// The image models in their real output shapes (shared notes workers-ai.md §2g): flux-1-schnell and
+// lucid-origin answer {image: <base64 JPEG>}; phoenix a JPEG byte stream; the Stable Diffusion
+// family a PNG byte stream, width × height of one colour derived from the prompt (so tests can
+// check the size they asked for). Inputs are checked as the schemas would: flux-1-schnell has
+// additionalProperties:false (no width/height/seed), img2img needs `image`, inpainting `image` and
+// `mask`, both arrays of byte values. [[fail:CODE]] in the prompt throws CODE.
+
+// A valid 8×8 grey baseline JPEG (one component, one-symbol Huffman tables), 159 bytes.
+const TINY_JPEG_B64 = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/wAALCAAIAAgBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AP//Z";
+const tinyJpeg = () => Uint8Array.from(atob(TINY_JPEG_B64), (c) => c.charCodeAt(0));
+
+// family: "flux" | "sd" | "lucid" | "phoenix"; size limits, step limit, default size, needs.
+const SD_IMAGE = { family: "sd", maxSide: 2048, minSide: 256, maxSteps: 20, size: [1024, 1024] };
+const IMAGE_MODELS = {
+  "@cf/black-forest-labs/flux-1-schnell": { family: "flux" },
+  "@cf/stabilityai/stable-diffusion-xl-base-1.0": SD_IMAGE,
+  "@cf/bytedance/stable-diffusion-xl-lightning": SD_IMAGE,
+  "@cf/lykon/dreamshaper-8-lcm": { ...SD_IMAGE, size: [512, 512] },
+  "@cf/runwayml/stable-diffusion-v1-5-img2img": { ...SD_IMAGE, size: null, needs: ["image"] },
+  "@cf/runwayml/stable-diffusion-v1-5-inpainting": { ...SD_IMAGE, size: null, needs: ["image", "mask"] },
+  "@cf/leonardo/lucid-origin": { family: "lucid", maxSide: 2500, minSide: 0, maxSteps: 40, size: [1120, 1120] },
+  "@cf/leonardo/phoenix-1.0": { family: "phoenix", maxSide: 2048, minSide: 0, maxSteps: 50, size: [1024, 1024] },
+};
+const FLUX_KEYS = ["prompt", "steps"];
+const FLUX_MAX_PROMPT = 2048;
+const FLUX_MAX_STEPS = 8;
+
+const isInt = (value) => Number.isInteger(value);
+const isByteArray = (value) => Array.isArray(value) && value.length > 0
+  && value.every((b) => isInt(b) && b >= 0 && b <= 255);
+
+function readImageInputs(model, spec, inputs) {
+  ensure(isObject(inputs), "inputs must be an object");
+  const { prompt } = inputs;
+  ensure(typeof prompt === "string" && prompt.length > 0, "'prompt' must be a non-empty string");
+  if (spec.family === "flux") {
+    const extra = Object.keys(inputs).filter((key) => !FLUX_KEYS.includes(key));
+    ensure(extra.length === 0, `additionalProperties not allowed: ${extra.join(", ")}`);
+    ensure(prompt.length <= FLUX_MAX_PROMPT, `'prompt' must be at most ${FLUX_MAX_PROMPT} characters`);
+    ensure(inputs.steps === undefined || (isInt(inputs.steps) && inputs.steps >= 1 && inputs.steps <= FLUX_MAX_STEPS),
+      `'steps' must be an integer from 1 to ${FLUX_MAX_STEPS}`);
+    return { prompt };
+  }
+  for (const side of ["width", "height"]) {
+    const value = inputs[side];
+    ensure(value === undefined || (isInt(value) && value >= spec.minSide && value <= spec.maxSide),
+      `'${side}' must be an integer from ${spec.minSide} to ${spec.maxSide}`);
+  }
+  const steps = inputs.num_steps ?? (spec.family === "lucid" ? inputs.steps : undefined);
+  ensure(steps === undefined || (isInt(steps) && steps >= 1 && steps <= spec.maxSteps),
+    `'num_steps' must be an integer from 1 to ${spec.maxSteps}`);
+  ensure(inputs.strength === undefined || (typeof inputs.strength === "number" && inputs.strength >= 0 && inputs.strength <= 1),
+    "'strength' must be a number from 0 to 1");
+  ensure(inputs.guidance === undefined || typeof inputs.guidance === "number", "'guidance' must be a number");
+  for (const field of ["image", "mask"]) {
+    if (inputs[field] !== undefined || (spec.needs ?? []).includes(field)) {
+      ensure(isByteArray(inputs[field]), `'${field}' must be an array of byte values (uint8) for ${model}`);
+    }
+  }
+  const size = inputs.width && inputs.height ? [inputs.width, inputs.height]
+    : spec.size ?? pngSize(inputs.image) ?? [512, 512];
+  return { prompt, size };
+}
+
+// The (width, height) in a PNG's IHDR, or null.
+function pngSize(bytes) {
+  if (!Array.isArray(bytes) || bytes.length < 24 || bytes[1] !== 0x50 || bytes[2] !== 0x4e) return null;
+  const word = (at) => ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+  return [word(16), word(20)];
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type, data) {
+  const body = new Uint8Array(4 + data.length);
+  body.set(encoder.encode(type));
+  body.set(data, 4);
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  chunk.set(body, 4);
+  view.setUint32(8 + data.length, crc32(body));
+  return chunk;
+}
+
+// A valid width × height RGB PNG of one colour; IDAT is zlib ("deflate" in CompressionStream).
+async function solidPng(width, height, rgb) {
+  const row = new Uint8Array(1 + 3 * width);
+  for (let x = 0; x < width; x++) row.set(rgb, 1 + 3 * x);
+  const raw = new Uint8Array(row.length * height);
+  for (let y = 0; y < height; y++) raw.set(row, y * row.length);
+  const zlib = new Uint8Array(await new Response(new Blob([raw]).stream()
+    .pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header), pngChunk("IDAT", zlib), pngChunk("IEND", new Uint8Array(0))];
+  return new Uint8Array(await new Blob(parts).arrayBuffer());
+}
+
+const imageStream = (bytes) => new Response(bytes).body;
+
+async function generateImage(model, inputs) {
+  const spec = IMAGE_MODELS[model];
+  const req = readImageInputs(model, spec, inputs);
+  const { markers } = parseMarkers(req.prompt);
+  if ("fail" in markers) throw aiError(toInt(markers.fail) || UNKNOWN_ERROR_CODE);
+  if (spec.family === "flux" || spec.family === "lucid") return { image: TINY_JPEG_B64 };
+  if (spec.family === "phoenix") return imageStream(tinyJpeg());
+  const h = hash32(req.prompt, 0);
+  return imageStream(await solidPng(req.size[0], req.size[1], [h & 0xff, (h >>> 8) & 0xff, (h >>> 16) & 0xff]));
+}
+
 // --- HTTP ----------------------------------------------------------------------------------------
 
 // The error body of the REST API: {"success": false, "errors": [{code, message}]}.
@@ -929,8 +1358,11 @@ export default class extends WorkerEntrypoint {
   // Of `options`, only extraHeaders["x-session-affinity"] (prompt caching) has a local meaning;
   // gateway, returnRawResponse and the rest are accepted and ignored.
   async run(model, inputs, options) {
+    if (model in AUDIO_MODELS) return runAudio(AUDIO_MODELS[model], inputs);
+    if (model in IMAGE_MODELS) return generateImage(model, inputs);
     const spec = MODELS[model];
     if (spec === undefined) throw aiError(5007, `No such model ${model} or task`);
+    if (spec.task === "guard") return moderate(inputs);
     return spec.task === "embed" ? embed(spec, inputs) : generateText(model, spec, inputs, options);
   }
 

@@ -1,130 +1,9 @@
-"""Honest in-process stand-ins for api.ports: SQLite for D1 (loaded from schema.sql), a list for
-the Queue, and a scripted Workers AI that answers in the real output shapes."""
-import json
-import pathlib
-import sqlite3
-from typing import Any, List, Optional, Sequence
-
+"""Fixtures shared by the unit tests: a Deps bundle of the in-process fakes (tests/fakes.py)."""
 import pytest
 
 from api import usage
-from api.errors import InvalidRequest
 from api.ports import Config, Deps
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-class SqliteDB:
-    def __init__(self):
-        self.conn = sqlite3.connect(":memory:")
-        self.conn.row_factory = sqlite3.Row
-        self.conn.executescript((ROOT / "schema.sql").read_text())
-        self.fail_next = False
-
-    async def query(self, sql: str, params: Sequence[Any] = ()):
-        return [dict(row) for row in self.conn.execute(sql, tuple(params))]
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()):
-        with self.conn:
-            self.conn.execute(sql, tuple(params))
-
-    async def batch(self, statements):
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("D1_ERROR: simulated outage")
-        with self.conn:  # one transaction, rolled back on error, like D1's batch
-            for sql, params in statements:
-                self.conn.execute(sql, tuple(params))
-
-
-class ListQueue:
-    def __init__(self):
-        self.sent: List[dict] = []
-        self.batches = 0
-
-    async def send_batch(self, bodies: List[dict]):
-        self.batches += 1
-        self.sent += json.loads(json.dumps(bodies))  # bodies must be JSON, as on the real queue
-
-
-class ScriptedAI:
-    """Answers `run` with queued results (dicts, or lists of SSE text chunks for streams)."""
-
-    def __init__(self):
-        self.results: List[Any] = []
-        self.calls: List[tuple] = []
-
-    def answer(self, result):
-        self.results.append(result)
-
-    async def run(self, model: str, inputs: dict, options: Optional[dict] = None):
-        self.calls.append((model, inputs, options))
-        result = self.results.pop(0)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None):
-        chunks = await self.run(model, inputs, options)
-
-        async def texts():
-            for chunk in chunks:
-                if isinstance(chunk, Exception):
-                    raise chunk
-                yield chunk
-        return texts()
-
-
-class DictWeb:
-    """Public URLs served from a dict: url → (body, content type)."""
-
-    def __init__(self):
-        self.pages = {}
-
-    async def fetch_bytes(self, url: str, max_bytes: int):
-        if url not in self.pages:
-            raise InvalidRequest(f"Fetching {url} gave HTTP 404.", code="invalid_image_url")
-        body, content_type = self.pages[url]
-        if len(body) > max_bytes:
-            raise InvalidRequest(f"{url} is over {max_bytes} bytes.", code="image_too_large")
-        return body, content_type
-
-
-class MemoryBinary:
-    """In-process stand-in for bytes kept in the runtime (uploads, binary model outputs, objects)."""
-
-    def __init__(self, data: bytes, content_type: str = "application/octet-stream", filename: str = "",
-                 metadata: Optional[dict] = None):
-        self.data, self.content_type, self.filename = data, content_type, filename
-        self.size, self.metadata = len(data), metadata or {}
-
-    async def read(self) -> bytes:
-        return self.data
-
-
-class DictBlobs:
-    """The bucket as a dict: key → MemoryBinary."""
-
-    def __init__(self):
-        self.objects = {}
-
-    async def put(self, key, data, content_type, metadata=None):
-        body = data if isinstance(data, bytes) else await data.read()
-        self.objects[key] = MemoryBinary(body, content_type, metadata=dict(metadata or {}))
-
-    async def get(self, key):
-        return self.objects.get(key)
-
-    async def delete(self, key):
-        self.objects.pop(key, None)
-
-
-class Clock:
-    def __init__(self, now: float = 1_767_225_600.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from fakes import Clock, DictBlobs, DictWeb, ListQueue, ScriptedAI, SqliteDB
 
 
 @pytest.fixture(autouse=True)
@@ -139,8 +18,8 @@ def no_pending_usage():
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
-             defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(),
+             config=Config(local_dev_key="sk-test", usage_flush_seconds=0), defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred
     return d

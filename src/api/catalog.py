@@ -12,6 +12,9 @@ from typing import Dict, FrozenSet, List, Optional
 from api.errors import InvalidRequest, ModelNotFound
 
 CHAT, EMBEDDINGS = "chat", "embeddings"
+MODERATION = "moderation"
+SPEECH_TO_TEXT, TEXT_TO_SPEECH = "speech-to-text", "text-to-speech"
+IMAGES = "images"  # sizes, steps and guidance per model: api.imaging
 CREATED = 1767225600  # 2026-01-01: Workers AI publishes no per-model dates; one fixed value
 RETIRED_ON = "2026-05-30"
 
@@ -26,6 +29,10 @@ REASONING = "reasoning"  # thinks by default; reasoning_effort and enable_thinki
 THINK_TAGS = "think-tags"  # reasoning arrives inside <think>…</think> at the start of the text
 NO_STREAM = "no-stream"  # the binding does not stream it: we call whole and stream the result
 PENALTY_0 = "penalty-0"  # frequency/presence penalties only in 0..2
+# Audio model features.
+STREAM_INPUT = "stream-input"  # takes audio as a stream input {body, contentType}; else a byte array
+TRANSLATE = "translate"  # task "translate" (into English), language, initial_prompt; returns segments
+SPEAKERS = "speakers"  # aura: a choice of speakers, encodings and containers; else MP3 only (melotts)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,20 @@ MODELS: List[ModelSpec] = [
     ModelSpec("@cf/google/embeddinggemma-300m", EMBEDDINGS, dims=768, context=2048, matryoshka=True),
     ModelSpec("@cf/qwen/qwen3-embedding-0.6b", EMBEDDINGS, dims=1024, context=8192, max_batch=32,
               matryoshka=True),
+    ModelSpec("@cf/meta/llama-guard-3-8b", MODERATION),
+    ModelSpec("@cf/openai/whisper-large-v3-turbo", SPEECH_TO_TEXT, features=frozenset({STREAM_INPUT, TRANSLATE})),
+    ModelSpec("@cf/openai/whisper", SPEECH_TO_TEXT),
+    ModelSpec("@cf/openai/whisper-tiny-en", SPEECH_TO_TEXT),
+    ModelSpec("@cf/deepgram/aura-1", TEXT_TO_SPEECH, features=frozenset({SPEAKERS})),
+    ModelSpec("@cf/myshell-ai/melotts", TEXT_TO_SPEECH),
+    ModelSpec("@cf/black-forest-labs/flux-1-schnell", IMAGES),
+    ModelSpec("@cf/stabilityai/stable-diffusion-xl-base-1.0", IMAGES),
+    ModelSpec("@cf/bytedance/stable-diffusion-xl-lightning", IMAGES),
+    ModelSpec("@cf/lykon/dreamshaper-8-lcm", IMAGES),
+    ModelSpec("@cf/leonardo/lucid-origin", IMAGES),
+    ModelSpec("@cf/leonardo/phoenix-1.0", IMAGES),
+    ModelSpec("@cf/runwayml/stable-diffusion-v1-5-img2img", IMAGES),
+    ModelSpec("@cf/runwayml/stable-diffusion-v1-5-inpainting", IMAGES),
 ]
 BY_ID: Dict[str, ModelSpec] = {m.id: m for m in MODELS}
 
@@ -98,6 +119,23 @@ DEFAULT_ALIASES: Dict[str, str] = {
     "text-embedding-ada-002": "@cf/baai/bge-base-en-v1.5",
     "text-embedding-3-small": "@cf/baai/bge-base-en-v1.5",
     "text-embedding-3-large": "@cf/baai/bge-large-en-v1.5",
+    "omni-moderation-latest": "@cf/meta/llama-guard-3-8b",
+    "omni-moderation-2024-09-26": "@cf/meta/llama-guard-3-8b",
+    "text-moderation-latest": "@cf/meta/llama-guard-3-8b",
+    "text-moderation-stable": "@cf/meta/llama-guard-3-8b",
+    "whisper-1": "@cf/openai/whisper-large-v3-turbo",
+    "gpt-4o-transcribe": "@cf/openai/whisper-large-v3-turbo",
+    "gpt-4o-mini-transcribe": "@cf/openai/whisper-large-v3-turbo",
+    # aura-1 for every speech alias: it has voices to map OpenAI's onto and several formats.
+    "tts-1": "@cf/deepgram/aura-1",
+    "tts-1-hd": "@cf/deepgram/aura-1",
+    "gpt-4o-mini-tts": "@cf/deepgram/aura-1",
+    # Image generation: dall-e-2 → fast and any size; dall-e-3 → quality (hd) and style map onto
+    # steps and guidance; gpt-image-1 → the strongest model. Edits and variations ignore the
+    # name: they have one model each (api.resources.images).
+    "dall-e-2": "@cf/bytedance/stable-diffusion-xl-lightning",
+    "dall-e-3": "@cf/stabilityai/stable-diffusion-xl-base-1.0",
+    "gpt-image-1": "@cf/leonardo/lucid-origin",
 }
 
 # Retired by Workers AI on 2026-05-30 (plus every @hf/ model); kimi-k2.5 is silently served
@@ -143,6 +181,6 @@ def resolve(name: str, task: str, extra_aliases: Dict[str, str]) -> ModelSpec:
         # Uncatalogued Workers AI ids pass through; Workers AI itself says if it does not exist.
         spec = ModelSpec(model_id, task, shape="native")
     if spec.task != task:
-        raise InvalidRequest(f"The model `{name}` is not a{'n' if task == EMBEDDINGS else ''} "
+        raise InvalidRequest(f"The model `{name}` is not a{'n' if task[0] in 'aeiou' else ''} "
                              f"{task} model.", param="model", code="model_not_supported")
     return spec

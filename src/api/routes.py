@@ -6,6 +6,9 @@ from typing import Awaitable, Callable, Dict, List, Tuple
 
 from api.errors import MethodNotAllowed, NotFound
 from api.resources import chat, completions, embeddings, models
+from api.resources import moderations
+from api.resources import audio
+from api.resources import images
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -30,6 +33,14 @@ ROUTES: List[Route] = [
     Route("POST", "/v1/chat/completions", chat.create_chat_completion),
     Route("POST", "/v1/completions", completions.create_completion),
     Route("POST", "/v1/embeddings", embeddings.create_embedding),
+    Route("POST", "/v1/moderations", moderations.create_moderation),
+    Route("POST", "/v1/audio/transcriptions", audio.create_transcription),
+    Route("POST", "/v1/audio/translations", audio.create_translation),
+    Route("POST", "/v1/audio/speech", audio.create_speech),
+    Route("POST", "/v1/images/generations", images.create_image),
+    Route("POST", "/v1/images/edits", images.create_image_edit),
+    Route("POST", "/v1/images/variations", images.create_image_variation),
+    Route("GET", "/v1/images/content/{key:path}", images.retrieve_image_content, public=True),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

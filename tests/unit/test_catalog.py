@@ -15,8 +15,7 @@ def resolve(name, task=CHAT, extra=None):
 
 @pytest.mark.parametrize("alias,target", catalog.DEFAULT_ALIASES.items())
 def test_default_aliases_resolve(alias, target):
-    task = EMBEDDINGS if alias.startswith("text-embedding") else CHAT
-    assert resolve(alias, task) == catalog.BY_ID[target]
+    assert resolve(alias, catalog.BY_ID[target].task) == catalog.BY_ID[target]
 
 
 @pytest.mark.parametrize("spec", catalog.MODELS, ids=lambda s: s.id)

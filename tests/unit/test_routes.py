@@ -4,6 +4,9 @@ import pytest
 from api import routes
 from api.errors import MethodNotAllowed, NotFound
 from api.resources import chat, completions, embeddings, models
+from api.resources import moderations
+from api.resources import audio
+from api.resources import images
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -15,6 +18,15 @@ CASES = [
     ("POST", "/v1/chat/completions", "/v1/chat/completions", chat.create_chat_completion, {}),
     ("POST", "/v1/completions", "/v1/completions", completions.create_completion, {}),
     ("POST", "/v1/embeddings", "/v1/embeddings", embeddings.create_embedding, {}),
+    ("POST", "/v1/moderations", "/v1/moderations", moderations.create_moderation, {}),
+    ("POST", "/v1/audio/transcriptions", "/v1/audio/transcriptions", audio.create_transcription, {}),
+    ("POST", "/v1/audio/translations", "/v1/audio/translations", audio.create_translation, {}),
+    ("POST", "/v1/audio/speech", "/v1/audio/speech", audio.create_speech, {}),
+    ("POST", "/v1/images/generations", "/v1/images/generations", images.create_image, {}),
+    ("POST", "/v1/images/edits", "/v1/images/edits", images.create_image_edit, {}),
+    ("POST", "/v1/images/variations", "/v1/images/variations", images.create_image_variation, {}),
+    ("GET", "/v1/images/content/{key:path}", "/v1/images/content/images/img_1.png",
+     images.retrieve_image_content, {"key": "images/img_1.png"}),
 ]
 
 

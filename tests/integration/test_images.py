@@ -1,0 +1,138 @@
+"""Images through the official SDK: generations (base64 and signed URLs fetched without a key),
+edits and variations from real PNG uploads.
+
+The AI stand-in answers flux-1-schnell and lucid-origin with {image: <base64 JPEG>}, phoenix with a
+JPEG stream, and the Stable Diffusion family with a PNG stream of the requested size."""
+import base64
+import io
+
+import httpx
+import openai
+import pytest
+
+from api import signing
+from pngs import dimensions, png
+
+LOCAL_SIGNING_KEY = "local-development-only-signing-key"  # wrangler.toml [env.local.vars]
+PNG_SIGNATURE, JPEG_SIGNATURE = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+
+
+def upload(data: bytes, name: str = "image.png"):
+    return (name, io.BytesIO(data), "image/png")
+
+
+@pytest.mark.parametrize("model, signature", [
+    (None, JPEG_SIGNATURE),  # flux-1-schnell: {image: base64 JPEG}
+    ("dall-e-2", PNG_SIGNATURE),  # sdxl-lightning: PNG stream
+    ("@cf/leonardo/phoenix-1.0", JPEG_SIGNATURE),  # JPEG stream
+    ("gpt-image-1", JPEG_SIGNATURE),  # lucid-origin: {image: base64 JPEG}
+])
+def test_generate_b64_json(client, model, signature):
+    extra = {"model": model} if model else {}
+    reply = client.images.generate(prompt="a lighthouse at dusk", response_format="b64_json", **extra)
+    [image] = reply.data
+    assert base64.b64decode(image.b64_json).startswith(signature)
+    assert image.url is None and reply.created > 0
+
+
+def test_size_reaches_the_model(client):
+    reply = client.images.generate(prompt="a wide valley", model="dall-e-3", size="1792x1024",
+                                   quality="hd", style="natural", response_format="b64_json")
+    assert dimensions(base64.b64decode(reply.data[0].b64_json)) == (1792, 1024)
+    assert (reply.size, reply.output_format) == ("1792x1024", "png")
+
+
+def test_n_makes_that_many_images(client):
+    reply = client.images.generate(prompt="two cats", model="dall-e-2", size="256x256", n=2,
+                                   response_format="b64_json")
+    assert len(reply.data) == 2
+
+
+def test_url_works_without_an_api_key(client, server):
+    reply = client.images.generate(prompt="a red kite", model="dall-e-2", size="512x512", response_format="url")
+    url = reply.data[0].url
+    assert url.startswith(server.url + "/v1/images/content/images/")
+    got = httpx.get(url)  # no authorization header
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["cache-control"].startswith("private, max-age=")
+    assert 3500 < int(got.headers["cache-control"].split("=")[1]) <= 3600
+    assert dimensions(got.content) == (512, 512)
+
+
+def test_a_tampered_url_is_403(client):
+    url = client.images.generate(prompt="a kite", response_format="url").data[0].url
+    got = httpx.get(url[:-2] + ("AA" if not url.endswith("AA") else "BB"))
+    assert got.status_code == 403 and got.json()["error"]["code"] == "invalid_signature"
+    assert httpx.get(url).status_code == 200
+
+
+def test_an_expired_url_is_403_and_the_object_is_deleted(client, server):
+    url = client.images.generate(prompt="a kite", response_format="url").data[0].url
+    key = url.split("/v1/images/content/")[1].split("?")[0]
+    expired = signing.signed_url(server.url, "/v1/images/content", key, LOCAL_SIGNING_KEY, 1_000_000)
+    got = httpx.get(expired)
+    assert got.status_code == 403 and got.json()["error"]["code"] == "url_expired"
+    # The object went with the expired URL: the still-valid URL finds nothing now.
+    for _ in range(20):
+        if httpx.get(url).status_code == 404:
+            break
+    assert httpx.get(url).status_code == 404
+
+
+def test_invalid_size_is_400(client):
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.images.generate(prompt="x", size="512x512")  # flux-1-schnell makes 1024x1024 only
+    assert raised.value.body["param"] == "size"
+    with pytest.raises(openai.BadRequestError):
+        client.images.generate(prompt="x", model="dall-e-3", size="99999x1")
+
+
+def test_edit_with_a_mask(client):
+    reply = client.images.edit(image=upload(png(320, 256)), mask=upload(png(320, 256, (255, 255, 255, 255))),
+                               prompt="add a moon", response_format="b64_json")
+    assert dimensions(base64.b64decode(reply.data[0].b64_json)) == (320, 256)
+
+
+def test_edit_without_a_mask_and_with_n(client):
+    reply = client.images.edit(image=upload(png(256, 256)), prompt="make it snow", n=2, size="512x512",
+                               response_format="b64_json")
+    assert [dimensions(base64.b64decode(d.b64_json)) for d in reply.data] == [(512, 512)] * 2
+
+
+def test_variation(client):
+    reply = client.images.create_variation(image=upload(png(384, 384)), response_format="b64_json")
+    assert dimensions(base64.b64decode(reply.data[0].b64_json)) == (384, 384)
+
+
+def test_variation_as_url(client):
+    url = client.images.create_variation(image=upload(png(256, 256)), response_format="url").data[0].url
+    assert httpx.get(url).headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize("image, mask, param", [
+    (b"GIF89a" + b"\x00" * 64, None, "image"),
+    (png(64, 64), png(64, 32), "mask"),
+])
+def test_bad_uploads_are_400(client, image, mask, param):
+    extra = {"mask": upload(mask)} if mask else {}
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.images.edit(image=upload(image), prompt="x", **extra)
+    assert raised.value.body["param"] == param
+
+
+def test_an_upload_over_4_mb_is_400(client):
+    big = png(64, 64) + bytes(4 * 1024 * 1024)
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.images.create_variation(image=upload(big))
+    assert (raised.value.body["param"], raised.value.body["code"]) == ("image", "image_too_large")
+
+
+def test_model_failure_is_mapped(client):
+    with pytest.raises(openai.RateLimitError):
+        client.images.generate(prompt="[[fail:3040]] a kite", response_format="b64_json")
+
+
+def test_image_models_are_listed(client):
+    ids = {m.id for m in client.models.list()}
+    assert {"dall-e-2", "dall-e-3", "gpt-image-1", "@cf/black-forest-labs/flux-1-schnell"} <= ids
