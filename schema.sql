@@ -46,3 +46,19 @@ BEGIN
     prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens;
 END;
+
+-- Uploaded files (/v1/files): the bytes are the R2 object `files/<id>`, written before this row
+-- and deleted after it. `owner` is the key's project (or the key itself); expires_at NULL = never.
+CREATE TABLE IF NOT EXISTS files (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  filename TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  status TEXT NOT NULL
+);
+
+-- Listing walks one owner's files by (created_at, id), the pagination order.
+CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_at, id);

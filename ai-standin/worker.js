@@ -1274,9 +1274,23 @@ function readImageInputs(model, spec, inputs) {
       ensure(isByteArray(inputs[field]), `'${field}' must be an array of byte values (uint8) for ${model}`);
     }
   }
+  if ((spec.needs ?? []).includes("mask")) checkInpaintMask(inputs.image, inputs.mask);
   const size = inputs.width && inputs.height ? [inputs.width, inputs.height]
     : spec.size ?? pngSize(inputs.image) ?? [512, 512];
   return { prompt, size };
+}
+
+// Stricter than the real model (which takes any image it can decode): our proxy must send the
+// mask it derives from OpenAI's alpha semantics as an 8-bit grayscale PNG (IHDR color type 0)
+// of the image's size, white = repaint, black = keep.
+function checkInpaintMask(image, mask) {
+  const size = pngSize(mask);
+  ensure(size && mask[0] === 0x89 && String.fromCharCode(...mask.slice(12, 16)) === "IHDR",
+    "'mask' must be a PNG image");
+  ensure(mask[24] === 8 && mask[25] === 0, "'mask' must be an 8-bit grayscale PNG (color type 0)");
+  const imageSize = pngSize(image);
+  ensure(!imageSize || (size[0] === imageSize[0] && size[1] === imageSize[1]),
+    `'mask' is ${size.join("x")} but 'image' is ${imageSize?.join("x")}; they must be the same size`);
 }
 
 // The (width, height) in a PNG's IHDR, or null.

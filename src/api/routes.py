@@ -9,6 +9,7 @@ from api.resources import chat, completions, embeddings, models
 from api.resources import moderations
 from api.resources import audio
 from api.resources import images
+from api.resources import files
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -41,6 +42,11 @@ ROUTES: List[Route] = [
     Route("POST", "/v1/images/edits", images.create_image_edit),
     Route("POST", "/v1/images/variations", images.create_image_variation),
     Route("GET", "/v1/images/content/{key:path}", images.retrieve_image_content, public=True),
+    Route("POST", "/v1/files", files.create_file),
+    Route("GET", "/v1/files", files.list_files),
+    Route("GET", "/v1/files/{file_id}", files.retrieve_file),
+    Route("DELETE", "/v1/files/{file_id}", files.delete_file),
+    Route("GET", "/v1/files/{file_id}/content", files.retrieve_file_content),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from api import signing
-from pngs import dimensions, png
+from pngs import dimensions, encode, png, rgba_with_hole
 
 LOCAL_SIGNING_KEY = "local-development-only-signing-key"  # wrangler.toml [env.local.vars]
 PNG_SIGNATURE, JPEG_SIGNATURE = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
@@ -88,16 +88,26 @@ def test_invalid_size_is_400(client):
         client.images.generate(prompt="x", model="dall-e-3", size="99999x1")
 
 
-def test_edit_with_a_mask(client):
-    reply = client.images.edit(image=upload(png(320, 256)), mask=upload(png(320, 256, (255, 255, 255, 255))),
-                               prompt="add a moon", response_format="b64_json")
+def test_edit_with_a_mask_having_a_transparent_square(client):
+    mask = rgba_with_hole(320, 256, (100, 64, 200, 164), filters=(0, 1, 2, 3, 4))
+    reply = client.images.edit(image=upload(png(320, 256)), mask=upload(mask), prompt="add a moon",
+                               response_format="b64_json")
     assert dimensions(base64.b64decode(reply.data[0].b64_json)) == (320, 256)
 
 
-def test_edit_without_a_mask_and_with_n(client):
-    reply = client.images.edit(image=upload(png(256, 256)), prompt="make it snow", n=2, size="512x512",
+def test_edit_without_a_mask_uses_the_images_transparency(client):
+    image = rgba_with_hole(256, 256, (0, 0, 128, 128), filters=(4,))
+    reply = client.images.edit(image=upload(image), prompt="make it snow", n=2, size="512x512",
                                response_format="b64_json")
     assert [dimensions(base64.b64decode(d.b64_json)) for d in reply.data] == [(512, 512)] * 2
+
+
+def test_an_opaque_image_without_a_mask_is_400(client):
+    opaque_rgb = encode(256, 256, 2, [bytes(range(256)) * 3] * 256, filters=(1,))
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.images.edit(image=upload(opaque_rgb), prompt="make it snow")
+    assert (raised.value.body["param"], raised.value.body["code"]) == ("image", "invalid_image")
+    assert "the image has no transparency; send a mask" in raised.value.body["message"]
 
 
 def test_variation(client):

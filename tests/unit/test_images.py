@@ -9,7 +9,7 @@ import pytest
 from api import signing
 from api.resources import images
 from fakes import MemoryBinary
-from pngs import png
+from pngs import decode_gray, encode, expected_mask, png, rgba_with_hole
 from unit.support import NOW, call, drain, error, post, run
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x00" * 40  # the signature is what counts here
@@ -203,24 +203,52 @@ def multipart(deps, path, answers=1, **fields):
     return response
 
 
-def test_edit_with_a_mask_runs_inpainting(deps):
-    image, mask = png(300, 400), png(300, 400, (255, 255, 255, 255))
+INPAINT = "@cf/runwayml/stable-diffusion-v1-5-inpainting"
+
+
+def test_edit_with_a_mask_sends_its_transparent_area_as_a_white_on_black_mask(deps):
+    image, mask = png(300, 400), rgba_with_hole(300, 400, (10, 20, 110, 70), filters=(4, 1, 2, 3, 0))
     response = multipart(deps, "/v1/images/edits", image=upload(image), mask=upload(mask), prompt="add a hat",
                          response_format="b64_json")
     assert response.status == 200, response.body
-    assert deps.ai.calls == [("@cf/runwayml/stable-diffusion-v1-5-inpainting", {
-        "prompt": "add a hat", "image": list(image), "width": 300, "height": 400, "mask": list(mask)}, None)]
+    [(model, inputs, _)] = deps.ai.calls
+    sent = bytes(inputs.pop("mask"))
+    assert (model, inputs) == (INPAINT, {"prompt": "add a hat", "image": list(image), "width": 300, "height": 400})
+    assert decode_gray(sent) == (300, 400, expected_mask(300, 400, (10, 20, 110, 70)))
     assert response.body["size"] == "300x400"
 
 
-def test_edit_without_a_mask_runs_img2img(deps):
-    image = png(512, 512)
+def test_edit_without_a_mask_uses_the_images_own_transparency(deps):
+    image = rgba_with_hole(256, 256, (0, 0, 64, 32))
     response = multipart(deps, "/v1/images/edits", answers=2, image=upload(image), prompt="winter", n="2",
-                         size="768x768", model="dall-e-2", response_format="b64_json")
+                         size="512x512", model="dall-e-2", response_format="b64_json")
     assert response.status == 200, response.body
     assert len(response.body["data"]) == 2
-    assert inputs_of(deps)[0] == {"prompt": "winter", "image": list(image), "width": 768, "height": 768,
-                                  "strength": images.EDIT_STRENGTH}
+    inputs = inputs_of(deps)[0]
+    assert decode_gray(bytes(inputs.pop("mask"))) == (256, 256, expected_mask(256, 256, (0, 0, 64, 32)))
+    assert inputs == {"prompt": "winter", "image": list(image), "width": 512, "height": 512}
+    assert {model for model, _, _ in deps.ai.calls} == {INPAINT}
+
+
+def test_an_opaque_mask_keeps_everything(deps):
+    # OpenAI semantics: only alpha-0 pixels are edited; an opaque mask marks none (all black).
+    response = multipart(deps, "/v1/images/edits", image=upload(png(256, 256)),
+                         mask=upload(png(256, 256, (255, 255, 255, 255))), prompt="x", response_format="b64_json")
+    assert response.status == 200, response.body
+    assert decode_gray(bytes(inputs_of(deps)[0]["mask"])) == (256, 256, bytes(256 * 256))
+
+
+@pytest.mark.parametrize("image", [
+    png(64, 64),  # RGBA, every pixel opaque
+    encode(64, 64, 2, [bytes(3 * 64)] * 64),  # RGB: no alpha at all
+    rgba_with_hole(64, 64, (0, 0, 0, 0)),  # alphas 1-255: translucent but nothing fully transparent
+])
+def test_an_edit_without_a_mask_needs_a_transparent_image(deps, image):
+    response = multipart(deps, "/v1/images/edits", image=upload(image), prompt="x")
+    assert response.status == 400, response.body
+    assert (response.body["error"]["param"], response.body["error"]["code"]) == ("image", "invalid_image")
+    assert "the image has no transparency; send a mask" in response.body["error"]["message"]
+    assert deps.ai.calls == []
 
 
 def test_variation_runs_img2img_with_a_neutral_prompt(deps):
@@ -244,6 +272,11 @@ def test_input_images_outside_the_model_limits_leave_the_size_to_the_model(deps)
     ({"image": "not a file"}, "image", "invalid_value"),
     ({"image": upload(png(64, 64)), "mask": upload(png(64, 32))}, "mask", "invalid_value"),
     ({"image": upload(png(64, 64)), "mask": upload(JPEG)}, "mask", "invalid_image_format"),
+    ({"image": upload(png(64, 64)), "mask": upload(encode(64, 64, 2, [bytes(192)] * 64))}, "mask",
+     "invalid_image"),  # a mask without an alpha channel marks nothing
+    ({"image": upload(encode(64, 64, 6, [bytes(256)] * 64, interlace=1))}, "image", "invalid_image_format"),
+    ({"image": upload(png(64, 64)), "mask": upload(encode(64, 64, 6, [bytes(256)] * 64, depth=4))}, "mask",
+     "invalid_image_format"),
     ({"image": upload(png(64, 64)), "size": "1x1"}, "size", "invalid_value"),
     ({"image": upload(png(64, 64)), "n": "9"}, "n", "invalid_value"),
     ({"image": upload(png(64, 64)), "model": FLUX}, "model", "model_not_supported"),

@@ -7,6 +7,7 @@ from api.resources import chat, completions, embeddings, models
 from api.resources import moderations
 from api.resources import audio
 from api.resources import images
+from api.resources import files
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -27,6 +28,12 @@ CASES = [
     ("POST", "/v1/images/variations", "/v1/images/variations", images.create_image_variation, {}),
     ("GET", "/v1/images/content/{key:path}", "/v1/images/content/images/img_1.png",
      images.retrieve_image_content, {"key": "images/img_1.png"}),
+    ("POST", "/v1/files", "/v1/files", files.create_file, {}),
+    ("GET", "/v1/files", "/v1/files", files.list_files, {}),
+    ("GET", "/v1/files/{file_id}", "/v1/files/file-abc", files.retrieve_file, {"file_id": "file-abc"}),
+    ("DELETE", "/v1/files/{file_id}", "/v1/files/file-abc", files.delete_file, {"file_id": "file-abc"}),
+    ("GET", "/v1/files/{file_id}/content", "/v1/files/file-abc/content", files.retrieve_file_content,
+     {"file_id": "file-abc"}),
 ]
 
 

@@ -19,7 +19,6 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024  # OpenAI's limit for edit and variation image
 # Variations have no prompt; img2img needs one. Strength: how far from the input it may move.
 VARIATION_PROMPT = "a variation of this image"
 VARIATION_STRENGTH = 0.6
-EDIT_STRENGTH = 0.75  # an edit without a mask: the whole image, redrawn after the prompt
 Image = Tuple[bytes, str]  # bytes, "png" | "jpeg"
 
 
@@ -33,26 +32,33 @@ async def create_image(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
+    """OpenAI's (dall-e-2) edit: the area to repaint is where the mask, or without one the image
+    itself, is fully transparent (alpha 0). The inpainting model takes it as a grayscale mask:
+    white = repaint, black = keep."""
     params = parse(ImageEditParams, form_fields(req))
     image, dims = await _png(params.image, "image")
-    mask = None
+    model = _model(params.model, imaging.INPAINT, deps)
+    imaging.check_prompt(params.prompt, model)
+    size = imaging.size_of(params.size, model, fallback=dims)
     if params.mask is not None:
         mask, mask_dims = await _png(params.mask, "mask")
         if mask_dims != dims:
             raise InvalidRequest(f"Invalid value for 'mask': it is {_label(mask_dims)} but the image is "
                                  f"{_label(dims)}; they must have the same dimensions.",
                                  param="mask", code="invalid_value")
-    # With a mask, the inpainting model repaints the mask's white area; without one, img2img
-    # redraws the whole image after the prompt.
-    mode = imaging.INPAINT if mask else imaging.IMG2IMG
-    model = _model(params.model, mode, deps)
-    imaging.check_prompt(params.prompt, model)
-    size = imaging.size_of(params.size, model, fallback=dims)
-    inputs = {"prompt": params.prompt, "image": list(image), **_dimensions(size)}
-    if mask:
-        inputs["mask"] = list(mask)
+        transparent = _transparent(mask, "mask")
+        if transparent is None:
+            raise InvalidRequest("Invalid value for 'mask': it has no alpha channel; the mask's fully "
+                                 "transparent pixels mark the area to edit.", param="mask",
+                                 code="invalid_image")
     else:
-        inputs["strength"] = EDIT_STRENGTH
+        transparent = _transparent(image, "image")
+        if transparent is None or png.TRANSPARENT not in transparent:
+            raise InvalidRequest("Invalid value for 'image': the image has no transparency; send a mask "
+                                 "(a PNG whose fully transparent pixels mark the area to edit), or make "
+                                 "that area of the image transparent.", param="image", code="invalid_image")
+    sd_mask = png.gray_png(dims[0], dims[1], transparent)
+    inputs = {"prompt": params.prompt, "image": list(image), "mask": list(sd_mask), **_dimensions(size)}
     return await _generate(req, deps, model, inputs, params, size)
 
 
@@ -122,6 +128,15 @@ async def _png(value, param: str) -> Tuple[bytes, Tuple[int, int]]:
                              "(its bytes do not start with a PNG signature and header).",
                              param=param, code="invalid_image_format")
     return data, dims
+
+
+def _transparent(data: bytes, param: str) -> Optional[bytes]:
+    """png.transparent_pixels, its PngError a 400 naming `param`."""
+    try:
+        return png.transparent_pixels(data)
+    except png.PngError as exc:
+        raise InvalidRequest(f"Invalid value for '{param}': {exc}.", param=param,
+                             code="invalid_image_format") from None
 
 
 def _dimensions(size) -> dict:
