@@ -167,15 +167,23 @@ def recover_leaked_call(result: Generation, wanted: str, new_id: NewId) -> Gener
     return result
 
 
-@dataclass
 class Delta:
-    text: str = ""
-    reasoning: str = ""
-    tool_calls: List[dict] = field(default_factory=list)  # OpenAI delta.tool_calls entries
-    logprobs: Optional[dict] = None
+    """One streamed piece of a choice. A plain slotted class: one is made per upstream event."""
+    __slots__ = ("text", "reasoning", "tool_calls", "logprobs")
+
+    def __init__(self, text: str = "", reasoning: str = "", tool_calls: Optional[List[dict]] = None,
+                 logprobs: Optional[dict] = None):
+        self.text, self.reasoning, self.logprobs = text, reasoning, logprobs
+        self.tool_calls = [] if tool_calls is None else tool_calls  # OpenAI delta.tool_calls entries
 
     def __bool__(self) -> bool:
         return bool(self.text or self.reasoning or self.tool_calls or self.logprobs)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Delta) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        return "Delta(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 def deltas_of(whole: Generation) -> List[Delta]:
