@@ -62,3 +62,58 @@ CREATE TABLE IF NOT EXISTS files (
 
 -- Listing walks one owner's files by (created_at, id), the pagination order.
 CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_at, id);
+
+-- Vector stores (/v1/vector_stores). JSON columns hold the objects as OpenAI shows them.
+-- expires_at follows last_active_at when expires_after is set (anchor last_active_at).
+CREATE TABLE IF NOT EXISTS vector_stores (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  name TEXT,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  expires_after TEXT,
+  expires_at INTEGER,
+  last_active_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'completed'
+);
+
+CREATE INDEX IF NOT EXISTS vector_stores_by_owner ON vector_stores (owner, created_at, id);
+
+-- A file attached to a store; status in_progress | completed | failed | cancelled. The ingestion
+-- job (api.ingest) moves it out of in_progress, and only from there.
+CREATE TABLE IF NOT EXISTS vector_store_files (
+  vector_store_id TEXT NOT NULL,
+  file_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  status TEXT NOT NULL,
+  last_error TEXT,
+  attributes TEXT NOT NULL DEFAULT '{}',
+  chunking_strategy TEXT NOT NULL,
+  usage_bytes INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  batch_id TEXT,
+  PRIMARY KEY (vector_store_id, file_id)
+);
+
+CREATE INDEX IF NOT EXISTS vector_store_files_by_file ON vector_store_files (file_id);
+CREATE INDEX IF NOT EXISTS vector_store_files_by_batch ON vector_store_files (batch_id);
+
+CREATE TABLE IF NOT EXISTS vector_store_file_batches (
+  id TEXT PRIMARY KEY,
+  vector_store_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  cancelled INTEGER NOT NULL DEFAULT 0
+);
+
+-- Chunk text, keyed like its vector: `<store>:<file>:<n>`, so a re-run replaces, never duplicates.
+CREATE TABLE IF NOT EXISTS chunks (
+  id TEXT PRIMARY KEY,
+  vector_store_id TEXT NOT NULL,
+  file_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  tokens INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (vector_store_id, file_id, n);

@@ -8,6 +8,7 @@ from cf import http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
 from cf.r2 import R2
+from cf.vectorize import Vectorize
 from cf.web import Web
 
 _configs = {}  # parsed vars per raw value: parsing is cheap but needless on every request
@@ -29,6 +30,7 @@ class Default(WorkerEntrypoint):
         # cheaper than the SDK wrappers' generic per-value conversion.
         env = import_from_javascript("cloudflare:workers").env
         return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(), blobs=R2(env.BUCKET),
+                    vectors=Vectorize(env.VECTORIZE),
                     config=_config(env), defer=self.ctx.waitUntil)
 
     async def fetch(self, request):

@@ -3,7 +3,7 @@ import pytest
 
 from api import usage
 from api.ports import Config, Deps
-from fakes import Clock, DictBlobs, DictWeb, ListQueue, ScriptedAI, SqliteDB
+from fakes import Clock, DictBlobs, DictWeb, ListQueue, MemoryVectors, ScriptedAI, SqliteDB
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ def no_pending_usage():
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(),
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(), vectors=MemoryVectors(),
              config=Config(local_dev_key="sk-test", usage_flush_seconds=0), defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred

@@ -18,11 +18,11 @@ class SqliteDB:
         self.fail_next = False
 
     async def query(self, sql: str, params: Sequence[Any] = ()):
-        return [dict(row) for row in self.conn.execute(sql, tuple(params))]
+        return [dict(row) for row in self.conn.execute(sql, _bound(params))]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()):
         with self.conn:
-            self.conn.execute(sql, tuple(params))
+            self.conn.execute(sql, _bound(params))
 
     async def batch(self, statements):
         if self.fail_next:
@@ -30,7 +30,12 @@ class SqliteDB:
             raise RuntimeError("D1_ERROR: simulated outage")
         with self.conn:  # one transaction, rolled back on error, like D1's batch
             for sql, params in statements:
-                self.conn.execute(sql, tuple(params))
+                self.conn.execute(sql, _bound(params))
+
+
+def _bound(params) -> tuple:
+    assert len(params) <= 100, f"D1 binds at most 100 parameters per statement, not {len(params)}"
+    return tuple(params)
 
 
 class ListQueue:
@@ -121,3 +126,62 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class MemoryVectors:
+    """Vectorize in a dict: exact cosine, namespaces, and Vectorize's metadata filters
+    ({key: value | {"$eq"|"$ne"|"$lt"|"$lte"|"$gt"|"$gte": v} | {"$in"|"$nin": [...]}}),
+    applied before topK. Writes are visible at once; `fail_upserts` makes the next N upserts raise."""
+
+    def __init__(self):
+        self.vectors = {}  # id → {id, values, metadata, namespace}
+        self.fail_upserts = 0
+        self.upserts: List[int] = []  # vectors per upsert call
+        self.queries: List[dict] = []
+
+    async def upsert(self, vectors, namespace=None):
+        if self.fail_upserts:
+            self.fail_upserts -= 1
+            raise RuntimeError("Vectorize: simulated outage")
+        assert len(vectors) <= 1000
+        self.upserts.append(len(vectors))
+        for vector in vectors:
+            assert len(json.dumps(vector["metadata"]).encode()) <= 10240
+            self.vectors[vector["id"]] = {**vector, "namespace": namespace}
+
+    async def query(self, vector, top_k, filter=None, namespace=None):
+        self.queries.append({"top_k": top_k, "filter": filter, "namespace": namespace})
+        found = [{"id": v["id"], "score": _cosine(vector, v["values"])} for v in self.vectors.values()
+                 if v["namespace"] == namespace and _matches(v["metadata"], filter or {})]
+        return sorted(found, key=lambda m: -m["score"])[:top_k]
+
+    async def delete(self, ids):
+        for vector_id in ids:
+            self.vectors.pop(vector_id, None)
+
+
+def _cosine(a, b) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norms = (sum(x * x for x in a) ** 0.5) * (sum(y * y for y in b) ** 0.5)
+    return dot / norms if norms else 0.0
+
+
+_OPS = {"$eq": lambda a, b: a == b, "$ne": lambda a, b: a != b, "$lt": lambda a, b: a < b,
+        "$lte": lambda a, b: a <= b, "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b,
+        "$in": lambda a, b: a in b, "$nin": lambda a, b: a not in b}
+
+
+def _matches(metadata: dict, filter: dict) -> bool:
+    for key, condition in filter.items():
+        conditions = condition if isinstance(condition, dict) else {"$eq": condition}
+        for op, wanted in conditions.items():
+            if key not in metadata:
+                if op in ("$ne", "$nin"):
+                    continue
+                return False
+            try:
+                if not _OPS[op](metadata[key], wanted):
+                    return False
+            except TypeError:
+                return False
+    return True

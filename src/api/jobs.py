@@ -4,7 +4,7 @@ Delivery is at least once, so every effect is idempotent (keyed by the producer'
 from dataclasses import dataclass
 from typing import Dict, List
 
-from api import usage
+from api import ingest, stores, usage
 from api.ports import Deps
 
 
@@ -16,7 +16,8 @@ class QueueMessage:
 
 
 async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
-    """Returns message id → "ack" | "retry". Usage events are written in one D1 transaction."""
+    """Returns message id → "ack" | "retry". Usage events are written in one D1 transaction;
+    ingestion jobs (api.ingest) run one after another."""
     decisions: Dict[str, str] = {}
     statements = []
     for message in messages:
@@ -28,6 +29,8 @@ async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
             except (KeyError, TypeError, ValueError):
                 deps.log(f"queue: malformed usage event in message {message.id}")
                 decisions[message.id] = "retry"  # ends in the dead-letter queue, not silently lost
+        elif body.get("kind") == stores.INGEST:  # one file per message, each decided on its own
+            decisions[message.id] = await ingest.run(body, message.attempts, deps)
         else:
             deps.log(f"queue: unknown job kind {body.get('kind')!r} in message {message.id}")
             decisions[message.id] = "retry"
@@ -36,5 +39,6 @@ async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
             await deps.db.batch(statements)
         except Exception as exc:  # noqa: BLE001 - D1 hiccup: retry the batch, writes are idempotent
             deps.log(f"queue: usage batch failed, retrying: {type(exc).__name__}: {exc}")
-            return {m.id: "retry" for m in messages}
+            return {**decisions, **{m.id: "retry" for m in messages
+                                    if isinstance(m.body, dict) and m.body.get("kind") == usage.KIND}}
     return decisions

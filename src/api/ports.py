@@ -55,6 +55,19 @@ class Web(Protocol):
         """GET a public URL: (body, content type). ApiError if it fails or exceeds max_bytes."""
 
 
+class VectorIndex(Protocol):
+    """A vector index (Vectorize). Writes become queryable asynchronously, seconds later."""
+
+    async def upsert(self, vectors: List[dict], namespace: Optional[str] = None) -> None:
+        """vectors: {id, values, metadata}; ≤ 1000 per call, metadata ≤ 10 KiB each."""
+
+    async def query(self, vector: List[float], top_k: int, filter: Optional[dict] = None,
+                    namespace: Optional[str] = None) -> List[dict]:
+        """Nearest first: [{id, score}] (cosine). filter: Vectorize's metadata filter."""
+
+    async def delete(self, ids: List[str]) -> None: ...
+
+
 class JobQueue(Protocol):
     async def send_batch(self, bodies: List[dict]) -> None: ...
 
@@ -79,6 +92,7 @@ class Deps:
     jobs: JobQueue
     web: Web
     blobs: Blobs
+    vectors: VectorIndex
     config: Config
     defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
     now: Callable[[], float] = time.time

@@ -10,6 +10,7 @@ from api.resources import moderations
 from api.resources import audio
 from api.resources import images
 from api.resources import files
+from api.resources import vector_stores, vector_store_files
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -47,6 +48,28 @@ ROUTES: List[Route] = [
     Route("GET", "/v1/files/{file_id}", files.retrieve_file),
     Route("DELETE", "/v1/files/{file_id}", files.delete_file),
     Route("GET", "/v1/files/{file_id}/content", files.retrieve_file_content),
+    Route("POST", "/v1/vector_stores", vector_stores.create_vector_store),
+    Route("GET", "/v1/vector_stores", vector_stores.list_vector_stores),
+    Route("GET", "/v1/vector_stores/{vector_store_id}", vector_stores.retrieve_vector_store),
+    Route("POST", "/v1/vector_stores/{vector_store_id}", vector_stores.modify_vector_store),
+    Route("DELETE", "/v1/vector_stores/{vector_store_id}", vector_stores.delete_vector_store),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/search", vector_stores.search_vector_store),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/files", vector_store_files.create_vector_store_file),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/files", vector_store_files.list_vector_store_files),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+          vector_store_files.retrieve_vector_store_file),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+          vector_store_files.update_vector_store_file_attributes),
+    Route("DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+          vector_store_files.delete_vector_store_file),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/file_batches",
+          vector_store_files.create_vector_store_file_batch),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
+          vector_store_files.retrieve_vector_store_file_batch),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+          vector_store_files.cancel_vector_store_file_batch),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+          vector_store_files.list_vector_store_file_batch_files),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -2,6 +2,8 @@
 into Python; objects come out as JsBinary, streamed into responses."""
 from typing import Dict, Optional, Union
 
+from pyodide.ffi import jsnull
+
 from api.web import Binary
 from cf.binary import JsBinary
 from cf.convert import to_js_object, to_py
@@ -19,7 +21,7 @@ class R2:
 
     async def get(self, key: str) -> Optional[JsBinary]:
         found = await self._bucket.get(key)
-        if not found:
+        if found is None or found is jsnull:  # not `not found`: Pyodide makes an object of size 0 falsy
             return None
         content_type = getattr(found.httpMetadata, "contentType", None) or "application/octet-stream"
         stored = JsBinary(found.body, content_type, int(found.size))

@@ -1,4 +1,4 @@
-"""Start the real worker (and the AI stand-in) under `wrangler dev`, offline, on free ports."""
+"""Start the real worker (and the AI and Vectorize stand-ins) under `wrangler dev`, offline, on free ports."""
 import json
 import os
 import pathlib
@@ -37,6 +37,8 @@ def apply_schema(state: pathlib.Path) -> None:
 
 
 class DevServer:
+    ready_path = "/v1/models"
+
     def __init__(self, state: pathlib.Path, log: pathlib.Path):
         self.state, self.log_path = state, log
         self.port, self.inspector = free_port(), free_port()
@@ -47,7 +49,7 @@ class DevServer:
         self.log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [WRANGLER, "dev", "-c", "wrangler.toml", "-c", "ai-standin/wrangler.toml", "--env", "local",
+            [WRANGLER, "dev", *self.configs(), "--env", "local",
              "--persist-to", str(self.state), "--ip", "127.0.0.1", "--port", str(self.port),
              "--inspector-port", str(self.inspector), "--show-interactive-dev-session=false"],
             cwd=ROOT, env=tool_env(), stdout=self.log, stderr=subprocess.STDOUT,
@@ -59,13 +61,17 @@ class DevServer:
             raise
         return self
 
+    def configs(self) -> list:
+        """The worker first (it is served on the port), then the stand-ins it is bound to."""
+        return ["-c", "wrangler.toml", "-c", "ai-standin/wrangler.toml", "-c", "vectorize-standin/wrangler.toml"]
+
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"wrangler dev exited early:\n{self.log_path.read_text()[-4000:]}")
             try:
-                if httpx.get(self.url + "/v1/models", timeout=5).status_code < 500:
+                if httpx.get(self.url + self.ready_path, timeout=5).status_code < 500:
                     self.ready_after = time.monotonic() - self.started
                     return
             except httpx.HTTPError:
@@ -81,6 +87,20 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
+
+
+class StandinServer(DevServer):
+    """One stand-in alone (`vectorize-standin/wrangler.toml`, ...) under `wrangler dev --env local`,
+    driven over its fetch handler; `variables` override its [env.local.vars] (`--var`)."""
+    ready_path = "/"
+
+    def __init__(self, config: str, state: pathlib.Path, log: pathlib.Path, variables: dict = None):
+        super().__init__(state, log)
+        self.config, self.variables = config, variables or {}
+
+    def configs(self) -> list:
+        overrides = [arg for name, value in self.variables.items() for arg in ("--var", f"{name}:{value}")]
+        return ["-c", self.config, *overrides]
 
 
 def d1_query(state: pathlib.Path, sql: str) -> list:

@@ -8,10 +8,12 @@ from api.resources import moderations
 from api.resources import audio
 from api.resources import images
 from api.resources import files
+from api.resources import vector_stores, vector_store_files
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
+VS, STORE = "/v1/vector_stores/{vector_store_id}", {"vector_store_id": "vs_1"}
 # (method, template, a concrete path, handler, expected path params)
 CASES = [
     ("GET", "/v1/models", "/v1/models", models.list_models, {}),
@@ -34,6 +36,28 @@ CASES = [
     ("DELETE", "/v1/files/{file_id}", "/v1/files/file-abc", files.delete_file, {"file_id": "file-abc"}),
     ("GET", "/v1/files/{file_id}/content", "/v1/files/file-abc/content", files.retrieve_file_content,
      {"file_id": "file-abc"}),
+    ("POST", "/v1/vector_stores", "/v1/vector_stores", vector_stores.create_vector_store, {}),
+    ("GET", "/v1/vector_stores", "/v1/vector_stores", vector_stores.list_vector_stores, {}),
+    ("GET", VS, "/v1/vector_stores/vs_1", vector_stores.retrieve_vector_store, STORE),
+    ("POST", VS, "/v1/vector_stores/vs_1", vector_stores.modify_vector_store, STORE),
+    ("DELETE", VS, "/v1/vector_stores/vs_1", vector_stores.delete_vector_store, STORE),
+    ("POST", VS + "/search", "/v1/vector_stores/vs_1/search", vector_stores.search_vector_store, STORE),
+    ("POST", VS + "/files", "/v1/vector_stores/vs_1/files", vector_store_files.create_vector_store_file, STORE),
+    ("GET", VS + "/files", "/v1/vector_stores/vs_1/files", vector_store_files.list_vector_store_files, STORE),
+    ("GET", VS + "/files/{file_id}", "/v1/vector_stores/vs_1/files/file-abc",
+     vector_store_files.retrieve_vector_store_file, {**STORE, "file_id": "file-abc"}),
+    ("POST", VS + "/files/{file_id}", "/v1/vector_stores/vs_1/files/file-abc",
+     vector_store_files.update_vector_store_file_attributes, {**STORE, "file_id": "file-abc"}),
+    ("DELETE", VS + "/files/{file_id}", "/v1/vector_stores/vs_1/files/file-abc",
+     vector_store_files.delete_vector_store_file, {**STORE, "file_id": "file-abc"}),
+    ("POST", VS + "/file_batches", "/v1/vector_stores/vs_1/file_batches",
+     vector_store_files.create_vector_store_file_batch, STORE),
+    ("GET", VS + "/file_batches/{batch_id}", "/v1/vector_stores/vs_1/file_batches/vsfb_1",
+     vector_store_files.retrieve_vector_store_file_batch, {**STORE, "batch_id": "vsfb_1"}),
+    ("POST", VS + "/file_batches/{batch_id}/cancel", "/v1/vector_stores/vs_1/file_batches/vsfb_1/cancel",
+     vector_store_files.cancel_vector_store_file_batch, {**STORE, "batch_id": "vsfb_1"}),
+    ("GET", VS + "/file_batches/{batch_id}/files", "/v1/vector_stores/vs_1/file_batches/vsfb_1/files",
+     vector_store_files.list_vector_store_file_batch_files, {**STORE, "batch_id": "vsfb_1"}),
 ]
 
 

@@ -8,6 +8,7 @@ without a row: nobody can reach it, and a sweep may delete any such object whose
 import re
 from urllib.parse import quote
 
+from api import pages, stores
 from api.errors import InvalidRequest, NotFound, PayloadTooLarge
 from api.ports import Deps, Row
 from api.types.files import BATCH_EXPIRY_SECONDS, FileCreateParams, FileListParams
@@ -17,9 +18,6 @@ from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 KEY_PREFIX = "files/"
 COLUMNS = "id, bytes, created_at, expires_at, filename, purpose, status"
 LIVE = "owner = ? AND (expires_at IS NULL OR expires_at > ?)"  # bound: owner, now
-# Keyset pagination after a cursor file, in the list's order (created_at, then id).
-AFTER = {"desc": "(created_at < ? OR (created_at = ? AND id < ?))",
-         "asc": "(created_at > ? OR (created_at = ? AND id > ?))"}
 _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
@@ -67,19 +65,12 @@ async def list_files(req: ApiRequest, deps: Deps) -> ApiResponse:
     if params.purpose is not None:
         where.append("purpose = ?")
         values.append(params.purpose)
-    if params.after is not None:
-        where.append(AFTER[params.order])
-        created, cursor = await _cursor(req, deps, params.after)
-        values += [created, created, cursor]
-    direction = params.order.upper()
+    cursor = await _cursor(req, deps, params.after) if params.after is not None else None
+    clauses, cursor_values, order_by = pages.keyset(params.order, cursor)
     rows = await deps.db.query(
-        f"SELECT {COLUMNS} FROM files WHERE {' AND '.join(where)} "
-        f"ORDER BY created_at {direction}, id {direction} LIMIT ?", (*values, params.limit + 1))
-    data = [file_object(row) for row in rows[:params.limit]]
-    return ApiResponse({"object": "list", "data": data,
-                        "first_id": data[0]["id"] if data else None,
-                        "last_id": data[-1]["id"] if data else None,
-                        "has_more": len(rows) > params.limit})
+        f"SELECT {COLUMNS} FROM files WHERE {' AND '.join(where + clauses)} "
+        f"ORDER BY {order_by} LIMIT ?", (*values, *cursor_values, params.limit + 1))
+    return ApiResponse(pages.page([file_object(row) for row in rows], params.limit))
 
 
 async def retrieve_file(req: ApiRequest, deps: Deps) -> ApiResponse:
@@ -131,7 +122,9 @@ async def _cursor(req: ApiRequest, deps: Deps, file_id: str):
 
 
 async def _remove(req: ApiRequest, deps: Deps, file_id: str) -> None:
-    """Row first, then object: a failure in between leaves an orphan object, never a dangling row."""
+    """Detached from vector stores (vectors, chunks, attachments) first, then the row, then the
+    object: a failure in between leaves an orphan object, never a dangling row."""
+    await stores.detach(deps, req.key.owner, file_id)
     await deps.db.execute("DELETE FROM files WHERE id = ? AND owner = ?", (file_id, req.key.owner))
     await _discard(deps, KEY_PREFIX + file_id)
 
