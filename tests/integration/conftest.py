@@ -5,7 +5,7 @@ import httpx
 import openai
 import pytest
 
-from integration.devserver import DevServer, apply_schema, d1_query
+from integration.devserver import DevServer, apply_schema, d1_query, keys, sdk
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -41,3 +41,25 @@ def http(server):
 def d1(server):
     """d1(sql) → the rows of a SELECT on the worker's local D1."""
     return lambda sql: d1_query(server.state, sql)
+
+
+@pytest.fixture(scope="module")
+def owner(server, request) -> openai.OpenAI:
+    """A fresh key for the module, so that its lists hold only what the module makes."""
+    return sdk(server, keys(server, "create", "--name", f"{request.module.__name__} owner")["key"])
+
+
+@pytest.fixture(scope="module")
+def stranger(server, request) -> openai.OpenAI:
+    """Another key, which must never see the owner's objects."""
+    return sdk(server, keys(server, "create", "--name", f"{request.module.__name__} stranger")["key"])
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write bytes to a named file to upload."""
+    def make(name: str, data: bytes):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+    return make

@@ -5,9 +5,11 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import httpx
+import openai
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WRANGLER = str(ROOT / "node_modules" / ".bin" / "wrangler")
@@ -108,3 +110,15 @@ def d1_query(state: pathlib.Path, sql: str) -> list:
     done = wrangler("d1", "execute", "DB", "--local", "--env", "local", "--persist-to", str(state),
                     "--command", sql, "--json")
     return json.loads(done.stdout)[0]["results"]
+
+
+def keys(server, *args) -> dict:
+    """scripts/keys.py against the server's local D1, with --json output parsed."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "keys.py"), "--persist-to",
+                           str(server.state), "--json", *args],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
+
+
+def sdk(server, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url + "/v1", api_key=key, max_retries=0)

@@ -6,27 +6,7 @@ import openai
 import pytest
 
 from api.web import MAX_UPLOAD
-from integration.test_keys import keys, sdk
 
-
-@pytest.fixture(scope="module")
-def owner(server) -> openai.OpenAI:
-    """A fresh key, so that its file list holds only what this module uploads."""
-    return sdk(server, keys(server, "create", "--name", "files owner")["key"])
-
-
-@pytest.fixture(scope="module")
-def stranger(server) -> openai.OpenAI:
-    return sdk(server, keys(server, "create", "--name", "files stranger")["key"])
-
-
-@pytest.fixture
-def write(tmp_path):
-    def make(name: str, data: bytes):
-        path = tmp_path / name
-        path.write_bytes(data)
-        return path
-    return make
 
 
 def test_upload_retrieve_download_delete(owner, write, d1):

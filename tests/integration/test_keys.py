@@ -1,24 +1,11 @@
 """API keys made with scripts/keys.py against the running worker's local D1."""
 import json
-import subprocess
-import sys
 import time
 
 import openai
 import pytest
 
-from integration.devserver import ROOT
-
-
-def keys(server, *args) -> dict:
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "keys.py"), "--persist-to",
-                           str(server.state), "--json", *args],
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
-
-
-def sdk(server, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.url + "/v1", api_key=key, max_retries=0)
+from integration.devserver import keys, sdk
 
 
 def test_created_key_works_and_is_stored_hashed(server):

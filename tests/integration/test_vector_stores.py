@@ -6,31 +6,12 @@ import time
 import openai
 import pytest
 
-from integration.test_keys import keys, sdk
 from pdfs import pdf
 
 CAT = b"The cat sat on the mat and purred at the cat flap."
 ROCKET = b"Rocket engines burn liquid oxygen and kerosene to reach orbit."
 SOUP = b"Tomato soup recipe: simmer tomatoes, garlic and basil."
 
-
-@pytest.fixture(scope="module")
-def owner(server) -> openai.OpenAI:
-    return sdk(server, keys(server, "create", "--name", "vector stores owner")["key"])
-
-
-@pytest.fixture(scope="module")
-def stranger(server) -> openai.OpenAI:
-    return sdk(server, keys(server, "create", "--name", "vector stores stranger")["key"])
-
-
-@pytest.fixture
-def write(tmp_path):
-    def make(name: str, data: bytes):
-        path = tmp_path / name
-        path.write_bytes(data)
-        return path
-    return make
 
 
 def upload_and_poll(client, vs_id, path, **kwargs):
