@@ -47,8 +47,10 @@ BEGIN
     completion_tokens = completion_tokens + excluded.completion_tokens;
 END;
 
--- Uploaded files (/v1/files): the bytes are the R2 object `files/<id>`, written before this row
--- and deleted after it. `owner` is the key's project (or the key itself); expires_at NULL = never.
+-- Uploaded files (/v1/files): the bytes are the R2 object `files/<id>`. The row exists before the
+-- object and outlives it: status 'uploading' until the object is stored, then 'processed' (the only
+-- status callers see), 'deleting' once deleted until the object is gone. So no object is ever
+-- without a row. `owner` is the key's project (or the key itself); expires_at NULL = never.
 CREATE TABLE IF NOT EXISTS files (
   id TEXT PRIMARY KEY,
   owner TEXT NOT NULL,

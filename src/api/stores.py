@@ -74,13 +74,16 @@ def file_object(row: Row) -> dict:
             "attributes": loads(row["attributes"]) or {}, "chunking_strategy": loads(row["chunking_strategy"])}
 
 
+# A file the owner can see: fully uploaded (status processed) and not expired. Bound: owner, now.
+LIVE_FILE = "owner = ? AND status = 'processed' AND (expires_at IS NULL OR expires_at > ?)"
+
+
 async def owned_files(deps: Deps, owner: str, file_ids: List[str]) -> None:
     """NotFound for the first id that is not one of the owner's live files."""
     for start in range(0, len(file_ids), 90):  # D1: ≤ 100 bound parameters per query
         part = list(dict.fromkeys(file_ids[start:start + 90]))
         rows = await deps.db.query(
-            f"SELECT id FROM files WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?) "
-            f"AND id IN ({', '.join('?' * len(part))})", (owner, int(deps.now()), *part))
+            f"SELECT id FROM files WHERE {LIVE_FILE} AND id IN ({', '.join('?' * len(part))})", (owner, int(deps.now()), *part))
         present = {r["id"] for r in rows}
         for file_id in part:
             if file_id not in present:

@@ -161,23 +161,36 @@ def test_a_file_over_the_upload_limit_is_413_and_not_stored(deps):
 
 # --- never half-visible -------------------------------------------------------------------------------
 
-class FailingInsertDB(SqliteDB):
+class FailingDB(SqliteDB):
+    """D1 failing the statements that start with `failing`."""
+
+    def __init__(self, failing: str):
+        super().__init__()
+        self.failing = failing
+
     async def execute(self, sql, params=()):
-        if sql.startswith("INSERT INTO files"):
+        if sql.startswith(self.failing):
             raise RuntimeError("D1_ERROR: simulated outage")
         await super().execute(sql, params)
 
 
-def test_when_the_row_cannot_be_written_the_object_is_deleted(deps):
-    deps.db = FailingInsertDB()
+def test_when_the_row_cannot_be_written_nothing_is_stored(deps):
+    deps.db = FailingDB("INSERT INTO files")
     response = upload(deps)
     assert (response.status, response.body["error"]["type"]) == (500, "server_error")
     assert deps.blobs.objects == {}
     assert deps.db.conn.execute("SELECT * FROM files").fetchall() == []
 
 
-def test_a_failed_cleanup_leaves_only_an_unreachable_orphan(deps):
-    deps.db, lines = FailingInsertDB(), []
+def test_when_the_row_cannot_go_live_the_object_and_row_are_removed(deps):
+    deps.db = FailingDB("UPDATE files SET status = 'processed'")
+    assert upload(deps).status == 500
+    assert deps.blobs.objects == {}
+    assert deps.db.conn.execute("SELECT * FROM files").fetchall() == []
+
+
+def test_a_failed_cleanup_leaves_only_an_invisible_row_never_an_object_without_one(deps):
+    deps.db, lines = FailingDB("UPDATE files SET status = 'processed'"), []
     deps.log = lines.append
 
     async def refuse(key):
@@ -185,11 +198,13 @@ def test_a_failed_cleanup_leaves_only_an_unreachable_orphan(deps):
     deps.blobs.delete = refuse
     assert upload(deps).status == 500
     assert list(deps.blobs.objects) == ["files/file-0002"]
-    assert "orphan object left in the bucket: files/file-0002" in lines
+    assert [tuple(r) for r in deps.db.conn.execute("SELECT id, status FROM files")] == [("file-0002", "uploading")]
+    assert "file file-0002: not erased; its invisible row (and maybe its object) remain" in lines
     assert get(deps, "/v1/files").body["data"] == []
+    assert get(deps, "/v1/files/file-0002").status == 404
 
 
-def test_when_the_object_cannot_be_written_no_row_is_written(deps):
+def test_when_the_object_cannot_be_written_no_row_is_left(deps):
     async def refuse(*args, **kwargs):
         raise RuntimeError("R2 down")
     deps.blobs.put = refuse
@@ -336,8 +351,10 @@ def test_delete_succeeds_when_the_object_cannot_be_removed(deps):
     body = created(deps)
     deps.blobs.delete = refuse
     assert call(deps, "DELETE", f"/v1/files/{body['id']}").body["deleted"] is True
-    assert file_row(deps, body["id"]) == []  # unreachable: only an orphan object is left
-    assert f"orphan object left in the bucket: files/{body['id']}" in lines
+    # The object stays, with its row, which is invisible: gone for every caller, never an orphan.
+    assert [tuple(r) for r in deps.db.conn.execute("SELECT status FROM files")] == [("deleting",)]
+    assert get(deps, f"/v1/files/{body['id']}").status == 404
+    assert f"file {body['id']}: not erased; its invisible row (and maybe its object) remain" in lines
 
 
 def test_unknown_ids_are_404(deps):

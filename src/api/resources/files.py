@@ -2,9 +2,10 @@
 (`files` rows), each owned by the caller's `req.key.owner`. Other owners get 404s, as do
 expired files.
 
-Never half-visible: the object is written before the row and removed after it, so a row never
-points at a missing object. A failure in between leaves at most an orphan object under `files/`
-without a row: nobody can reach it, and a sweep may delete any such object whose id has no row."""
+Never half-visible: the row is written first, invisible ('uploading') until the object is stored,
+and on delete turns invisible ('deleting') before the object goes and the row after it. A failure
+in between leaves at most an invisible row (and maybe its object): never a visible file without
+its bytes, nor an object without a row."""
 import re
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 
 KEY_PREFIX = "files/"
 COLUMNS = "id, bytes, created_at, expires_at, filename, purpose, status"
-LIVE = "owner = ? AND (expires_at IS NULL OR expires_at > ?)"  # bound: owner, now
+LIVE = stores.LIVE_FILE
 _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
@@ -44,18 +45,22 @@ async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
         BATCH_EXPIRY_SECONDS if params.purpose == "batch" else None)
     row = {"id": file_id, "bytes": upload.size, "created_at": created,
            "expires_at": created + seconds if seconds else None,
-           "filename": upload.filename or "file", "purpose": params.purpose, "status": "processed"}
+           "filename": upload.filename or "file", "purpose": params.purpose, "status": "uploading"}
     key = KEY_PREFIX + file_id
-    # The upload goes to R2 as the runtime holds it (no copy into Python).
-    await deps.blobs.put(key, upload, upload.content_type or "application/octet-stream",
-                         {"owner": req.key.owner, "purpose": params.purpose})
+    # Row first, invisible while "uploading"; then the object; then the row goes live. So every
+    # object has a row, and a crash between the steps leaves only an invisible row, never a
+    # visible row without its object.
+    await deps.db.execute(f"INSERT INTO files (owner, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          (req.key.owner, *row.values()))
     try:
-        await deps.db.execute(
-            f"INSERT INTO files (owner, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (req.key.owner, *row.values()))
+        # The upload goes to R2 as the runtime holds it (no copy into Python).
+        await deps.blobs.put(key, upload, upload.content_type or "application/octet-stream",
+                             {"owner": req.key.owner, "purpose": params.purpose})
+        await deps.db.execute("UPDATE files SET status = 'processed' WHERE id = ?", (file_id,))
     except Exception:
-        await _discard(deps, key)
+        await _erase(deps, file_id)
         raise
+    row["status"] = "processed"
     return ApiResponse(file_object(row))
 
 
@@ -99,9 +104,9 @@ async def _find(req: ApiRequest, deps: Deps) -> Row:
     """The caller's live file named by the path, or the 404 OpenAI gives for a missing one. An
     expired file is removed after the response."""
     file_id = req.params["file_id"]
-    rows = await deps.db.query(f"SELECT {COLUMNS} FROM files WHERE id = ? AND owner = ?",
-                               (file_id, req.key.owner))
-    if not rows:
+    rows = await deps.db.query(f"SELECT {COLUMNS} FROM files WHERE id = ? AND owner = ? "
+                               "AND status = 'processed'", (file_id, req.key.owner))
+    if not rows:  # missing, another owner's, or not (or no longer) fully stored
         raise _not_found(file_id)
     row = rows[0]
     if row["expires_at"] is not None and row["expires_at"] <= deps.now():
@@ -122,19 +127,22 @@ async def _cursor(req: ApiRequest, deps: Deps, file_id: str):
 
 
 async def _remove(req: ApiRequest, deps: Deps, file_id: str) -> None:
-    """Detached from vector stores (vectors, chunks, attachments) first, then the row, then the
-    object: a failure in between leaves an orphan object, never a dangling row."""
+    """Detached from vector stores (vectors, chunks, attachments) first; then the row turns
+    invisible, the object goes, and the row last: every object keeps a row until it is gone."""
     await stores.detach(deps, req.key.owner, file_id)
-    await deps.db.execute("DELETE FROM files WHERE id = ? AND owner = ?", (file_id, req.key.owner))
-    await _discard(deps, KEY_PREFIX + file_id)
+    await deps.db.execute("UPDATE files SET status = 'deleting' WHERE id = ? AND owner = ?",
+                          (file_id, req.key.owner))
+    await _erase(deps, file_id)
 
 
-async def _discard(deps: Deps, key: str) -> None:
-    """Deletes an object that no row points at; failing that, it stays an unreachable orphan."""
+async def _erase(deps: Deps, file_id: str) -> None:
+    """The object, then its row, of a file that is already invisible. Should that fail, the
+    invisible row (and maybe its object) remain: never an object without a row."""
     try:
-        await deps.blobs.delete(key)
-    except Exception:  # noqa: BLE001 - the caller's outcome stands; the sweep can take it later
-        deps.log(f"orphan object left in the bucket: {key}")
+        await deps.blobs.delete(KEY_PREFIX + file_id)
+        await deps.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+    except Exception:  # noqa: BLE001 - the request's outcome stands; what is left is invisible
+        deps.log(f"file {file_id}: not erased; its invisible row (and maybe its object) remain")
 
 
 def _nested(fields: dict, name: str) -> dict:
