@@ -48,6 +48,25 @@ def test_files_are_ingested_and_searched(owner, write, d1):
     assert chunk_ids == sorted(f"{vs.id}:{f.id}:0" for f in files.values())
 
 
+def test_ingesting_a_file_again_adds_no_chunks(owner, write, d1):
+    # Re-attaching queues the same ingestion job again: what a redelivered message does.
+    vs = owner.vector_stores.create(name="twice")
+    distinct = " ".join(f"rocket{i} engines reach orbit." for i in range(300)).encode()
+    first = upload_and_poll(owner, vs.id, write("rocket.txt", distinct),
+                            chunking_strategy={"type": "static", "static": {"max_chunk_size_tokens": 100,
+                                                                           "chunk_overlap_tokens": 0}})
+    counted = d1(f"SELECT COUNT(*) AS n FROM chunks WHERE vector_store_id = '{vs.id}'")[0]["n"]
+    assert counted > 1
+    again = owner.vector_stores.files.create_and_poll(
+        vector_store_id=vs.id, file_id=first.id, poll_interval_ms=200,
+        chunking_strategy={"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}})
+    assert again.status == "completed"
+    assert d1(f"SELECT COUNT(*) AS n FROM chunks WHERE vector_store_id = '{vs.id}'")[0]["n"] == counted
+    found = search(owner, vs.id, "rocket engines reach orbit", max_num_results=50)
+    texts = [r.content[0].text for r in found]
+    assert texts and len(texts) == len(set(texts))  # every chunk's text is distinct: none is in the index twice
+
+
 def test_batches_attributes_filters_and_cascades(owner, write):
     vs = owner.vector_stores.create(name="filtered")
     paths = [write("cat.txt", CAT), write("rocket.txt", ROCKET), write("soup.txt", SOUP)]
