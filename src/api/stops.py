@@ -3,7 +3,17 @@ before the first stop sequence, also when one straddles streamed chunks."""
 import re
 from typing import List, Sequence, Tuple
 
+from api.errors import InvalidRequest
+
 MAX_STOPS = 4  # OpenAI's limit
+
+
+def stop_sequences(stop) -> List[str]:
+    """The request's `stop` (a string or a list) as a list, within OpenAI's limits."""
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    if len(stops) > MAX_STOPS or not all(stops):
+        raise InvalidRequest(f"'stop' takes up to {MAX_STOPS} non-empty strings.", param="stop")
+    return stops
 
 
 def find(text: str, stops: Sequence[str]) -> Tuple[int, int]:

@@ -11,7 +11,7 @@ from api.choices import ChoiceStream, WholeChoice, tool_ids
 from api.outputs import (Delta, Generation, StreamedGeneration, Usage, generation, recover_leaked_call,
                          trim_logprobs)
 from api.ports import Deps
-from api.stops import MAX_STOPS, cut
+from api.stops import cut, stop_sequences
 from api.types.chat import ChatCompletionCreateParams
 from api.validate import parse_request, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
@@ -44,13 +44,6 @@ class Plan:
     forced_tool: Optional[str]  # "" for any tool (required), a name for a named tool
     single_call: bool  # parallel_tool_calls false: we keep the first call, whatever the model did
     whole: bool  # call without streaming, even when the client streams
-
-
-def _stops(params: ChatCompletionCreateParams) -> List[str]:
-    stops = [params.stop] if isinstance(params.stop, str) else list(params.stop or [])
-    if len(stops) > MAX_STOPS or not all(stops):
-        raise InvalidRequest(f"'stop' takes up to {MAX_STOPS} non-empty strings.", param="stop")
-    return stops
 
 
 def _tools(params: ChatCompletionCreateParams, spec: ModelSpec) -> tuple:
@@ -112,7 +105,7 @@ async def plan(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
     converted = await messages.model_messages(params.messages, spec, deps.web.fetch_bytes)
     tool_inputs, forced_tool = _tools(params, spec)
     response_format = structured.model_response_format(params.response_format, spec)
-    stops = _stops(params)
+    stops = stop_sequences(params.stop)
     prompt_estimate = messages.prompt_estimate(converted)
     limit = textgen.max_tokens(params, spec)
     if spec.context and prompt_estimate + (limit or 0) > spec.context:

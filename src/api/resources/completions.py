@@ -8,7 +8,7 @@ from api.choices import ChoiceStream, tool_ids
 from api.errors import InvalidRequest, UnsupportedParameter
 from api.outputs import Generation, StreamedGeneration, Usage, generation
 from api.ports import Deps
-from api.stops import MAX_STOPS, cut
+from api.stops import cut, stop_sequences
 from api.types.completions import CompletionCreateParams
 from api.validate import parse_request, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
@@ -28,13 +28,6 @@ def _prompts(params: CompletionCreateParams) -> List[str]:
     return prompts
 
 
-def _stops(params: CompletionCreateParams) -> List[str]:
-    stops = [params.stop] if isinstance(params.stop, str) else list(params.stop or [])
-    if len(stops) > MAX_STOPS or not all(stops):
-        raise InvalidRequest(f"'stop' takes up to {MAX_STOPS} non-empty strings.", param="stop")
-    return stops
-
-
 def _finish(result: Generation, stops: List[str], echo: str) -> Generation:
     text, stopped = cut(result.text or "", stops) if stops else (result.text or "", False)
     result.text = echo + text
@@ -47,7 +40,7 @@ async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(CompletionCreateParams, req)
     refuse_unsupported(params, NEVER)
     include_usage = textgen.include_usage(params)
-    prompts, stops, n = _prompts(params), _stops(params), params.n or 1
+    prompts, stops, n = _prompts(params), stop_sequences(params.stop), params.n or 1
     if params.best_of is not None and params.best_of < n:
         raise InvalidRequest("'best_of' must be at least 'n'.", param="best_of")
     if params.best_of not in (None, 1, n):
