@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS vector_stores (
 CREATE INDEX IF NOT EXISTS vector_stores_by_owner ON vector_stores (owner, created_at, id);
 
 -- A file attached to a store; status in_progress | completed | failed | cancelled. The ingestion
--- job (api.ingest) moves it out of in_progress, and only from there.
+-- job (api.vector_stores.ingest) moves it out of in_progress, and only from there.
 CREATE TABLE IF NOT EXISTS vector_store_files (
   vector_store_id TEXT NOT NULL,
   file_id TEXT NOT NULL,

@@ -15,8 +15,8 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "src"))
 from api import sse  # noqa: E402
 from api.catalog import BY_ID  # noqa: E402
-from api.choices import ChoiceStream  # noqa: E402
-from api.outputs import StreamedGeneration  # noqa: E402
+from api.generation.choices import ChoiceStream  # noqa: E402
+from api.generation.outputs import StreamedGeneration  # noqa: E402
 
 CHUNKS = 1000
 ROUNDS = 40

@@ -28,7 +28,7 @@ import openai
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
-from api import chunking  # noqa: E402 - the worker's own chunker, to check the chunk count up front
+from api.vector_stores import chunking  # noqa: E402 - the worker's own chunker, to check the chunk count up front
 from integration.devserver import DevServer, apply_schema  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

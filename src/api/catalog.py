@@ -14,7 +14,7 @@ from api.errors import InvalidRequest, ModelNotFound
 CHAT, EMBEDDINGS = "chat", "embeddings"
 MODERATION = "moderation"
 SPEECH_TO_TEXT, TEXT_TO_SPEECH = "speech-to-text", "text-to-speech"
-IMAGES = "images"  # sizes, steps and guidance per model: api.imaging
+IMAGES = "images"  # sizes, steps and guidance per model: api.media.imaging
 CREATED = 1767225600  # 2026-01-01: Workers AI publishes no per-model dates; one fixed value
 RETIRED_ON = "2026-05-30"
 

@@ -4,7 +4,8 @@ Delivery is at least once, so every effect is idempotent (keyed by the producer'
 from dataclasses import dataclass
 from typing import Dict, List
 
-from api import ingest, stores, usage
+from api import usage
+from api.vector_stores import ingest, stores
 from api.ports import Deps
 
 
@@ -17,7 +18,7 @@ class QueueMessage:
 
 async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
     """Returns message id → "ack" | "retry". Usage events are written in one D1 transaction;
-    ingestion jobs (api.ingest) run one after another."""
+    ingestion jobs (api.vector_stores.ingest) run one after another."""
     decisions: Dict[str, str] = {}
     statements = []
     for message in messages:

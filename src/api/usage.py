@@ -8,7 +8,7 @@ import asyncio
 from typing import List
 
 from api.ports import Deps
-from api.outputs import Usage
+from api.generation.outputs import Usage
 from api.web import ApiRequest
 
 KIND = "usage"

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from api import signing
+from api.media import signing
 from pngs import dimensions, encode, png, rgba_with_hole
 
 LOCAL_SIGNING_KEY = "local-development-only-signing-key"  # wrangler.toml [env.local.vars]

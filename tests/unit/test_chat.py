@@ -8,7 +8,7 @@ import pytest
 from api.errors import workers_ai_error
 from api.ports import Config
 from api.resources import chat
-from api.textgen import NATIVE_SEED_MAX
+from api.generation.sampling import NATIVE_SEED_MAX
 from unit.support import (DONE, LLAMA, NOW, USER, choices_result, drain, error, frames, native, native_stream,
                           oai_stream, payloads, post, run)
 from unit.support import chat_chunk as chunk

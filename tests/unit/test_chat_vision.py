@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from api import messages
+from api.generation import messages
 from unit.support import LLAMA, create_chat, drain, error, image_part, model_inputs, native, run
 
 LLAMA4 = "@cf/meta/llama-4-scout-17b-16e-instruct"

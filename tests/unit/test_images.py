@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from api import signing
+from api.media import signing
 from api.resources import images
 from fakes import MemoryBinary
 from pngs import decode_gray, encode, expected_mask, png, rgba_with_hole

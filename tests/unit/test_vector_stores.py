@@ -2,7 +2,7 @@
 search (ranking, filters, options) and the cascades of deletes. Ingestion runs via the queued jobs."""
 import pytest
 
-from api import search
+from api.vector_stores import search
 from openai_spec import check
 from unit.stores_support import (OTHER, chunk_rows, get, ingest_all, post, second_key_and_embedder, store,
                                  upload)

@@ -10,10 +10,11 @@ import base64
 import binascii
 from typing import Optional, Tuple
 
-from api import catalog, tokens, transcripts, usage
+from api import catalog, tokens, usage
+from api.media import transcripts
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, PayloadTooLarge, UnsupportedParameter, UpstreamError
-from api.outputs import Usage
+from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.audio import (MAX_FILE_BYTES, SpeechCreateParams, TranscriptionCreateParams,
                              TranslationCreateParams)

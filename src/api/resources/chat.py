@@ -4,14 +4,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, List, Optional
 
-from api import catalog, messages, sse, structured, textgen, usage
+from api import catalog, sse, usage
+from api.generation import messages, structured, sampling
 from api.catalog import NO_STREAM, REASONING, TOOLS, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
-from api.choices import ChoiceStream, WholeChoice, tool_ids
-from api.outputs import (Delta, Generation, StreamedGeneration, Usage, generation, recover_leaked_call,
+from api.generation.choices import ChoiceStream, WholeChoice, tool_ids
+from api.generation.outputs import (Delta, Generation, StreamedGeneration, Usage, generation, recover_leaked_call,
                          trim_logprobs)
 from api.ports import Deps
-from api.stops import cut, stop_sequences
+from api.generation.stops import cut, stop_sequences
 from api.types.chat import ChatCompletionCreateParams
 from api.validate import parse_request, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
@@ -107,7 +108,7 @@ async def plan(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
     response_format = structured.model_response_format(params.response_format, spec)
     stops = stop_sequences(params.stop)
     prompt_estimate = messages.prompt_estimate(converted)
-    limit = textgen.max_tokens(params, spec)
+    limit = sampling.max_tokens(params, spec)
     if spec.context and prompt_estimate + (limit or 0) > spec.context:
         defaulted = params.max_tokens is None and params.max_completion_tokens is None
         if defaulted and prompt_estimate < spec.context:
@@ -117,7 +118,7 @@ async def plan(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
                                  f"you requested about {prompt_estimate + (limit or 0)} tokens "
                                  f"({prompt_estimate} in the messages, {limit or 0} in the completion).",
                                  param="messages", code="context_length_exceeded")
-    inputs = textgen.inputs(params, spec, limit, messages=converted.messages)
+    inputs = sampling.inputs(params, spec, limit, messages=converted.messages)
     inputs.update(tool_inputs, **_reasoning(params, spec), **_openai_only(params, spec))
     if converted.images:
         inputs["image"] = list(converted.images[0])
@@ -175,7 +176,7 @@ def message(result: Generation) -> dict:
 async def create_chat_completion(req: ApiRequest, deps: Deps):
     params = parse_request(ChatCompletionCreateParams, req)
     refuse_unsupported(params, NEVER)
-    include_usage = textgen.include_usage(params)
+    include_usage = sampling.include_usage(params)
     spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
     the_plan = await plan(params, spec, deps)
     completion_id, created = deps.new_id("chatcmpl-"), int(deps.now())

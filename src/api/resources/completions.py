@@ -2,13 +2,14 @@
 import asyncio
 from typing import AsyncIterator, List
 
-from api import catalog, sse, textgen, tokens, usage
+from api import catalog, sse, tokens, usage
+from api.generation import sampling
 from api.catalog import ModelSpec
-from api.choices import ChoiceStream, tool_ids
+from api.generation.choices import ChoiceStream, tool_ids
 from api.errors import InvalidRequest, UnsupportedParameter
-from api.outputs import Generation, StreamedGeneration, Usage, generation
+from api.generation.outputs import Generation, StreamedGeneration, Usage, generation
 from api.ports import Deps
-from api.stops import cut, stop_sequences
+from api.generation.stops import cut, stop_sequences
 from api.types.completions import CompletionCreateParams
 from api.validate import parse_request, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
@@ -39,16 +40,16 @@ def _finish(result: Generation, stops: List[str], echo: str) -> Generation:
 async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(CompletionCreateParams, req)
     refuse_unsupported(params, NEVER)
-    include_usage = textgen.include_usage(params)
+    include_usage = sampling.include_usage(params)
     prompts, stops, n = _prompts(params), stop_sequences(params.stop), params.n or 1
     if params.best_of is not None and params.best_of < n:
         raise InvalidRequest("'best_of' must be at least 'n'.", param="best_of")
     if params.best_of not in (None, 1, n):
         raise UnsupportedParameter("best_of", "can only equal 'n': choices cannot be ranked without logprobs")
     spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
-    limit = textgen.max_tokens(params, spec)
+    limit = sampling.max_tokens(params, spec)
     # OpenAI orders choices prompt by prompt, n per prompt.
-    calls = [textgen.inputs(params, spec, limit, prompt=p) for p in prompts for _ in range(n)]
+    calls = [sampling.inputs(params, spec, limit, prompt=p) for p in prompts for _ in range(n)]
     echoes = [p if params.echo else "" for p in prompts for _ in range(n)]
     base = {"id": deps.new_id("cmpl-"), "object": "text_completion", "created": int(deps.now()),
             "model": spec.id}

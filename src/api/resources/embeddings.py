@@ -9,7 +9,7 @@ from api import catalog, tokens, usage
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, UpstreamError
 from api.ports import Deps
-from api.outputs import Usage
+from api.generation.outputs import Usage
 from api.types.embeddings import MAX_INPUTS, EmbeddingCreateParams
 from api.validate import parse_request
 from api.web import ApiRequest, ApiResponse

@@ -9,7 +9,8 @@ its bytes, nor an object without a row."""
 import re
 from urllib.parse import quote
 
-from api import pages, stores
+from api import pages
+from api.vector_stores import stores
 from api.errors import InvalidRequest, NotFound, PayloadTooLarge
 from api.ports import Deps, Row
 from api.types.files import BATCH_EXPIRY_SECONDS, FileCreateParams, FileListParams

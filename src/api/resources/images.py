@@ -4,10 +4,11 @@ import asyncio
 import base64
 from typing import List, Optional, Tuple
 
-from api import catalog, imaging, png, signing, tokens, usage
+from api import catalog, tokens, usage
+from api.media import imaging, png, signing
 from api.errors import InvalidRequest, NotFound, PermissionDenied
-from api.imaging import ImageModel
-from api.outputs import Usage
+from api.media.imaging import ImageModel
+from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.images import ImageCreateVariationParams, ImageEditParams, ImageGenerateParams
 from api.validate import form_fields, parse, parse_request

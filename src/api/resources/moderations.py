@@ -6,7 +6,7 @@ from typing import Dict, FrozenSet, List, Tuple
 
 from api import catalog, tokens, usage
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
-from api.outputs import Usage
+from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.moderations import MAX_INPUT_CHARS, MAX_INPUTS, ModerationCreateParams
 from api.validate import parse_request

@@ -1,10 +1,11 @@
 """/v1/vector_stores/{id}/files and /file_batches: attach files (ingested on the Queue by
-api.ingest), list, retrieve, update attributes, detach; batches create, retrieve, cancel and list
+api.vector_stores.ingest), list, retrieve, update attributes, detach; batches create, retrieve, cancel and list
 their files. Everything is scoped to the store's owner, as in api.resources.files."""
 import json
 from typing import Optional
 
-from api import pages, stores
+from api import pages
+from api.vector_stores import stores
 from api.errors import InvalidRequest, NotFound
 from api.ports import Deps, Row
 from api.types.vector_stores import AUTO, FileBatchCreateParams, FileCreateParams, FileUpdateParams, ListParams

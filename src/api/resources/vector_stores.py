@@ -1,9 +1,10 @@
 """/v1/vector_stores: create, list, retrieve, modify, delete, search. Stores belong to the
-caller's `req.key.owner` (others get 404s); their files and chunks live in api.stores and
-api.ingest, the search in api.search."""
+caller's `req.key.owner` (others get 404s); their files and chunks live in api.vector_stores.stores and
+api.vector_stores.ingest, the search in api.vector_stores.search."""
 import json
 
-from api import pages, search, stores
+from api import pages
+from api.vector_stores import search, stores
 from api.errors import InvalidRequest, UnsupportedParameter
 from api.ports import Deps
 from api.types.vector_stores import (AUTO, MAX_QUERIES, ListParams, VectorStoreCreateParams,

@@ -132,6 +132,6 @@ class RankingOptions(Params):
 class VectorStoreSearchParams(Params):
     query: Union[StrictStr, List[StrictStr]]
     max_num_results: conint(strict=True, ge=1, le=MAX_RESULTS) = 10
-    filters: Optional[Dict[str, Any]] = None  # checked by api.search (recursive)
+    filters: Optional[Dict[str, Any]] = None  # checked by api.vector_stores.search (recursive)
     ranking_options: Optional[RankingOptions] = None
     rewrite_query: Optional[StrictBool] = None

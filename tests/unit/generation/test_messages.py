@@ -1,4 +1,4 @@
-"""api.messages: tool-call ids for 9-character-id models, tools in each family's format, messages
+"""api.generation.messages: tool-call ids for 9-character-id models, tools in each family's format, messages
 converted (the request-level behaviour is in test_chat_tools.py and test_chat_vision.py)."""
 import random
 import re
@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from api import messages
+from api.generation import messages
 from api.catalog import BY_ID
 from api.errors import InvalidRequest
 from api.types.chat import ChatMessage, ToolParam

@@ -1,9 +1,9 @@
-"""api.structured: response_format per model family, schemas checked up front, output checked after."""
+"""api.generation.structured: response_format per model family, schemas checked up front, output checked after."""
 import urllib.request
 
 import pytest
 
-from api import structured
+from api.generation import structured
 from api.catalog import BY_ID
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.types.chat import ResponseFormat

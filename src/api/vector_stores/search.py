@@ -11,7 +11,7 @@ MAX_QUERIES queries can name, the store's nearest FALLBACK_TOP_K chunks are filt
 import json
 from typing import Dict, List, Optional
 
-from api import ingest
+from api.vector_stores import ingest
 from api.errors import InvalidRequest
 from api.ports import Deps
 

@@ -1,5 +1,5 @@
 """Workers AI text generation inputs: OpenAI sampling parameters mapped to the model's fields
-(outputs are normalised in api.outputs)."""
+(outputs are normalised in api.generation.outputs)."""
 from typing import Optional
 
 from api.catalog import ModelSpec

@@ -1,8 +1,8 @@
-"""api.transcripts: whisper results (both families) → OpenAI's json, text, srt, vtt, verbose_json."""
+"""api.media.transcripts: whisper results (both families) → OpenAI's json, text, srt, vtt, verbose_json."""
 import pytest
 
-from api import transcripts
-from api.transcripts import Segment, Transcript, Word
+from api.media import transcripts
+from api.media.transcripts import Segment, Transcript, Word
 
 TURBO = {
     "transcription_info": {"language": "fr", "language_probability": 0.97, "duration": 3725.25,

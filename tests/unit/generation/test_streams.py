@@ -1,10 +1,10 @@
-"""api.streams.merged: items in the order they arrive, tagged with their stream's index; the first
+"""api.generation.streams.merged: items in the order they arrive, tagged with their stream's index; the first
 error raised; one stream read directly."""
 import asyncio
 
 import pytest
 
-from api.streams import merged
+from api.generation.streams import merged
 from unit.support import run
 
 END = object()

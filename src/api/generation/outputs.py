@@ -9,7 +9,7 @@ from typing import AsyncIterator, Callable, Dict, List, Optional, Tuple
 from api import sse, tokens
 from api.catalog import THINK_TAGS, ModelSpec
 from api.errors import UpstreamError
-from api.stops import StopScanner
+from api.generation.stops import StopScanner
 
 NewId = Callable[[], str]
 _SHORT_ID = re.compile(r"^[a-zA-Z0-9]{9}$")

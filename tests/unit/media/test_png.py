@@ -1,11 +1,11 @@
-"""api.png: the transparency decoder (every filter type, RGBA, gray+alpha, palette+tRNS, colour keys,
+"""api.media.png: the transparency decoder (every filter type, RGBA, gray+alpha, palette+tRNS, colour keys,
 16-bit, sub-byte depths), the grayscale mask encoder, and refusals of what it does not decode."""
 import struct
 import zlib
 
 import pytest
 
-from api import png
+from api.media import png
 from pngs import decode_gray, encode, expected_mask, rgba_with_hole
 
 HOLE = (3, 2, 11, 7)  # x0, y0, x1, y1 of the transparent rectangle

@@ -1,11 +1,11 @@
-"""api.stops: cut, and StopScanner checked against cut for texts fed in every way a stream can split
+"""api.generation.stops: cut, and StopScanner checked against cut for texts fed in every way a stream can split
 them. The property tests draw thousands of cases from random.Random(seed): deterministic, and no
 hypothesis dependency."""
 import random
 
 import pytest
 
-from api.stops import MAX_STOPS, StopScanner, cut, find
+from api.generation.stops import MAX_STOPS, StopScanner, cut, find
 
 ALPHABET = "ab\n."  # few symbols, so stop sequences and their prefixes turn up everywhere
 CASES = 3000

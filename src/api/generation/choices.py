@@ -3,10 +3,10 @@ deltas as they arrive, stop sequences enforced per choice, then each choice's fi
 from contextlib import aclosing
 from typing import AsyncIterator, Callable, List, Optional, Sequence, Tuple
 
-from api.outputs import Delta, Generation, Usage, deltas_of
+from api.generation.outputs import Delta, Generation, Usage, deltas_of
 from api.ports import Deps
-from api.stops import StopScanner
-from api.streams import merged
+from api.generation.stops import StopScanner
+from api.generation.streams import merged
 
 Event = Tuple[int, Optional[Delta], Optional[str]]  # (choice index, delta, finish reason)
 

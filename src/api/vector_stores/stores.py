@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 from api.errors import NotFound
 from api.ports import Deps, Row
 
-INGEST = "ingest"  # the job kind (api.jobs → api.ingest)
+INGEST = "ingest"  # the job kind (api.jobs → api.vector_stores.ingest)
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 STORE_COLUMNS = "id, name, metadata, created_at, expires_after, expires_at, last_active_at"
 FILE_COLUMNS = ("vector_store_id, file_id, status, last_error, attributes, chunking_strategy, usage_bytes, "

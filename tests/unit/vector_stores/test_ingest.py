@@ -1,8 +1,8 @@
-"""api.ingest (through api.jobs): extraction, chunking, embedding, chunk rows and vectors; and that
+"""api.vector_stores.ingest (through api.jobs): extraction, chunking, embedding, chunk rows and vectors; and that
 redelivery, retries and crashes leave exactly one copy of each chunk, and bad files end failed."""
 import pytest
 
-from api import chunking, ingest
+from api.vector_stores import chunking, ingest
 from api.errors import InvalidRequest, RateLimited, UpstreamError
 from api.jobs import QueueMessage
 from unit.stores_support import (chunk_rows, consume, get, ingest_all, ingest_messages, post, second_key_and_embedder,

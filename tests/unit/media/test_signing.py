@@ -1,9 +1,9 @@
-"""api.signing: HMAC-signed, expiring URLs; any change to key, expiry or signature is refused."""
+"""api.media.signing: HMAC-signed, expiring URLs; any change to key, expiry or signature is refused."""
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from api import signing
+from api.media import signing
 from api.errors import ApiError, InvalidRequest, PermissionDenied
 
 SECRET = "s3cret"

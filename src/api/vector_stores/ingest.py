@@ -7,8 +7,8 @@ asynchronously, usually within seconds, so a search right after completion may m
 import json
 from typing import List
 
-from api import chunking, stores
-from api.chunking import BadFile
+from api.vector_stores import chunking, stores
+from api.vector_stores.chunking import BadFile
 from api.errors import ApiError
 from api.ports import Deps
 
@@ -102,7 +102,7 @@ async def embed(deps: Deps, texts: List[str]) -> List[List[float]]:
 
 def _metadata(store_id: str, file_id: str, n: int) -> dict:
     """Where the chunk comes from: store_id and file_id are the index's metadata indexes (README),
-    which search filters on. Attributes stay in D1 (see api.search), so updating them needs no
+    which search filters on. Attributes stay in D1 (see api.vector_stores.search), so updating them needs no
     re-embedding."""
     return {"store_id": store_id, "file_id": file_id, "n": n}
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from api import png
+from api.media import png
 from api.errors import InvalidRequest, UpstreamError
 
 GENERATE, IMG2IMG, INPAINT = "generate", "img2img", "inpaint"

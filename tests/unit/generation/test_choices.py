@@ -1,11 +1,11 @@
-"""api.choices: several choices as one event stream — deltas as they arrive, stop sequences per choice,
+"""api.generation.choices: several choices as one event stream — deltas as they arrive, stop sequences per choice,
 each choice's finish, usage summed — and whole results played back as streams."""
 from types import SimpleNamespace
 
 import pytest
 
-from api.choices import ChoiceStream, WholeChoice, tool_ids
-from api.outputs import Delta, Generation, ToolCall, Usage
+from api.generation.choices import ChoiceStream, WholeChoice, tool_ids
+from api.generation.outputs import Delta, Generation, ToolCall, Usage
 from unit.support import run
 
 
