@@ -3,7 +3,7 @@ from workers import WorkerEntrypoint, import_from_javascript
 
 from api import app
 from api.catalog import parse_aliases
-from api.ports import Config, Deps
+from api.ports import Config, Deps, Isolate
 from cf import http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
@@ -11,17 +11,18 @@ from cf.r2 import R2
 from cf.vectorize import Vectorize
 from cf.web import Web
 
-_configs = {}  # parsed vars per raw value: parsing is cheap but needless on every request
+ISOLATE = Isolate()  # empty when the module is imported (and snapshotted); filled by requests
 
 
 def _config(env) -> Config:
+    """The vars, parsed once per isolate and value: parsing is cheap but needless on every request."""
     names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS")
     aliases, local_key, signing_key, ttl = (getattr(env, name, None) for name in names)
     key = (aliases, local_key, signing_key, ttl)
-    if key not in _configs:
-        _configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None,
-                               url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600))
-    return _configs[key]
+    if key not in ISOLATE.configs:
+        ISOLATE.configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None,
+                                      url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600))
+    return ISOLATE.configs[key]
 
 
 class Default(WorkerEntrypoint):
@@ -31,7 +32,7 @@ class Default(WorkerEntrypoint):
         env = import_from_javascript("cloudflare:workers").env
         return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(), blobs=R2(env.BUCKET),
                     vectors=Vectorize(env.VECTORIZE),
-                    config=_config(env), defer=self.ctx.waitUntil)
+                    config=_config(env), defer=self.ctx.waitUntil, isolate=ISOLATE)
 
     async def fetch(self, request):
         deps = self._deps()

@@ -1,17 +1,8 @@
 """Fixtures shared by the unit tests: a Deps bundle of the in-process fakes (tests/fakes.py)."""
 import pytest
 
-from api import usage
 from api.ports import Config, Deps
 from fakes import Clock, DictBlobs, DictWeb, ListQueue, MemoryVectors, ScriptedAI, SqliteDB
-
-
-@pytest.fixture(autouse=True)
-def no_pending_usage():
-    """The usage buffer lives per isolate (module state): each test starts with it empty."""
-    usage._pending.clear()
-    yield
-    usage._pending.clear()
 
 
 @pytest.fixture

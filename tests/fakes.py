@@ -67,6 +67,8 @@ class ScriptedAI:
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None):
         chunks = await self.run(model, inputs, options)
+        if isinstance(chunks, dict):  # a model that answers a stream request whole
+            return chunks
 
         async def texts():
             for chunk in chunks:

@@ -1,18 +1,15 @@
 """API keys: `Authorization: Bearer <key>` checked against SHA-256 hashes in D1.
 
-Verified keys are cached in the isolate for a short time so the hot path costs no D1 round
+Verified keys are cached in the isolate (deps.isolate) for a short time so the hot path costs no D1 round
 trip; a revoked key therefore stops working within CACHE_SECONDS."""
 import hashlib
 import hmac
-from typing import Dict, Tuple
-
 from api.errors import Unauthorized
 from api.ports import Deps
 from api.web import ApiKey, ApiRequest
 
 CACHE_SECONDS = 60.0
 LOCAL_DEV = ApiKey(id="local-dev", owner="local-dev")
-_verified: Dict[str, Tuple[ApiKey, float]] = {}  # key hash → (key, expiry), per isolate
 
 
 def key_hash(secret: str) -> str:
@@ -34,7 +31,7 @@ async def authenticate(req: ApiRequest, deps: Deps) -> ApiKey:
     if local and hmac.compare_digest(secret.encode(), local.encode()):
         return LOCAL_DEV
     digest = key_hash(secret)
-    cached = _verified.get(digest)
+    cached = deps.isolate.keys.get(digest)
     if cached and cached[1] > deps.now():
         return cached[0]
     rows = await deps.db.query(
@@ -44,5 +41,5 @@ async def authenticate(req: ApiRequest, deps: Deps) -> ApiKey:
         raise Unauthorized("Incorrect API key provided. You can create and revoke keys with "
                            "scripts/keys.py.")
     key = ApiKey(id=rows[0]["id"], owner=rows[0]["project"] or rows[0]["id"])
-    _verified[digest] = (key, deps.now() + CACHE_SECONDS)
+    deps.isolate.keys[digest] = (key, deps.now() + CACHE_SECONDS)
     return key

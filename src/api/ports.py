@@ -19,8 +19,9 @@ class Inference(Protocol):
         audio). Inputs may hold Binary values (uploads), passed on without a copy. Raises ApiError
         for upstream failures."""
 
-    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
-        """Starts a streamed `run` and returns its SSE text as it arrives (any split)."""
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, AsyncIterator[str]]:
+        """Starts a streamed `run` and returns its SSE text as it arrives (any split) — or the
+        parsed result, for models that answer a stream request whole."""
 
 
 class Database(Protocol):
@@ -72,6 +73,14 @@ class JobQueue(Protocol):
     async def send_batch(self, bodies: List[dict]) -> None: ...
 
 
+@dataclass
+class QueueMessage:
+    """A delivered job message (delivery is at least once: handlers are idempotent)."""
+    id: str
+    body: dict
+    attempts: int = 1
+
+
 @dataclass(frozen=True)
 class Config:
     model_aliases: Dict[str, str] = field(default_factory=dict)  # extra/overriding aliases
@@ -79,6 +88,15 @@ class Config:
     usage_flush_seconds: float = 0.5  # how long usage events gather before one Queue send
     url_signing_key: Optional[str] = None  # secret for the signed, expiring URLs we hand out
     url_ttl_seconds: int = 3600  # how long such a URL works
+
+
+@dataclass
+class Isolate:
+    """The per-isolate mutable state, in one place: created empty once per isolate (so the
+    deploy-time memory snapshot holds nothing of a request), shared by the requests it serves."""
+    keys: Dict[str, Tuple[Any, float]] = field(default_factory=dict)  # key hash → (ApiKey, expiry)
+    usage: List[dict] = field(default_factory=list)  # usage events waiting for the batched send
+    configs: Dict[tuple, Config] = field(default_factory=dict)  # parsed vars per raw values
 
 
 def new_id(prefix: str) -> str:
@@ -98,3 +116,4 @@ class Deps:
     now: Callable[[], float] = time.time
     new_id: Callable[[str], str] = new_id
     log: Callable[[str], None] = print
+    isolate: Isolate = field(default_factory=Isolate)

@@ -27,8 +27,9 @@ async def guarded(frames: AsyncIterator[str], log: Callable[[str], None],
                   request_id: str) -> AsyncIterator[str]:
     """Once the first byte is out, an error can only be reported in-stream, as an error event."""
     try:
-        async for item in frames:
-            yield item
+        async with aclosing(frames):  # closing this stream (the client left) closes the frames'
+            async for item in frames:
+                yield item
     except ApiError as exc:
         yield frame(exc.body())
     except Exception as exc:  # noqa: BLE001 - the client must get an error event, not a cut stream

@@ -1,8 +1,7 @@
 """api.ports.Inference over the Workers AI binding (or the local stand-in, bound the same way)."""
 import codecs
-import json
 import re
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator, Optional, Union
 
 from pyodide.ffi import JsException, JsProxy
 
@@ -19,10 +18,6 @@ def _error(exc: JsException, model: str):
     if not found:
         return UpstreamError(f"Workers AI failed for {model}.")
     return workers_ai_error(int(found[1]), found[2].strip(), model)
-
-
-async def _one_event(result) -> AsyncIterator[str]:
-    yield f"data: {json.dumps(result)}\n\ndata: [DONE]\n\n"
 
 
 class WorkersAI:
@@ -42,11 +37,10 @@ class WorkersAI:
             return JsBinary(result, "application/octet-stream")
         return to_py(result)
 
-    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> AsyncIterator[str]:
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, AsyncIterator[str]]:
         result = await self._call(model, inputs, options)
         if not hasattr(result, "getReader"):
-            # Some models answer a stream request with a whole result: one event that holds it.
-            return _one_event(to_py(result))
+            return to_py(result)  # some models answer a stream request with the whole result
         return self._texts(result, model)
 
     @staticmethod

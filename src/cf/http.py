@@ -97,6 +97,8 @@ def _pump(response: StreamResponse, deps: Deps):
             await writer.close()
         except JsException:  # the client went away: stop producing
             deps.log("stream: client disconnected")
+        finally:  # closing the frames closes the upstream reader and records the usage
+            await response.events.aclose()
 
     deps.defer(pump())
     return stream.readable

@@ -6,7 +6,7 @@ import zlib
 import pytest
 
 from api import app, auth, jobs
-from api.jobs import QueueMessage
+from api.ports import QueueMessage
 from fakes import MemoryBinary
 from unit.support import AUTH, NOW, call, request, run
 
@@ -18,12 +18,10 @@ DIMS = 64
 @pytest.fixture(autouse=True)
 def second_key_and_embedder(deps):
     """A stored key (owner key_other) beside the local dev key, and the embedder as Workers AI."""
-    auth._verified.clear()
     deps.db.conn.execute("INSERT INTO api_keys (id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
                          ("key_other", "other", auth.key_hash(OTHER_SECRET), OTHER_SECRET[:10], NOW))
     deps.ai.run = embedder(deps.ai.calls)
     yield
-    auth._verified.clear()
 
 
 def vector(text: str):

@@ -11,13 +11,6 @@ from unit.support import call, run
 SECRET = "sk-live-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    auth._verified.clear()
-    yield
-    auth._verified.clear()
-
-
 def add_key(deps, secret=SECRET, key_id="key_1", project=None, revoked_at=None):
     run(deps.db.execute(
         "INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at, revoked_at) "

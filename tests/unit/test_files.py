@@ -15,11 +15,9 @@ MULTIPART = {"content-type": "multipart/form-data; boundary=x"}
 @pytest.fixture(autouse=True)
 def second_key(deps):
     """A stored key (owner key_other) beside the local dev key (owner local-dev)."""
-    auth._verified.clear()
     deps.db.conn.execute("INSERT INTO api_keys (id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
                          ("key_other", "other", auth.key_hash(OTHER_SECRET), OTHER_SECRET[:10], NOW))
     yield
-    auth._verified.clear()
 
 
 def upload(deps, data=b"hello files", filename="notes.txt", content_type="text/plain",

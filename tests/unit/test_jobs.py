@@ -2,7 +2,7 @@
 import pytest
 
 from api import jobs
-from api.jobs import QueueMessage
+from api.ports import QueueMessage
 from unit.support import drain, native, post, run
 
 DAY = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -10,36 +10,10 @@ from api import sse, tokens
 from api.catalog import THINK_TAGS, ModelSpec
 from api.errors import UpstreamError
 from api.generation.stops import StopScanner
+from api.usage import Usage
 
 NewId = Callable[[], str]
 _SHORT_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: Optional[int] = None  # prompt tokens served from Workers AI's prefix cache
-
-    @classmethod
-    def parse(cls, raw) -> Optional["Usage"]:
-        if not isinstance(raw, dict):
-            return None
-        cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens")
-        return cls(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0),
-                   None if cached is None else int(cached))
-
-    def __add__(self, other: "Usage") -> "Usage":
-        cached = [c for c in (self.cached_tokens, other.cached_tokens) if c is not None]
-        return Usage(self.prompt_tokens + other.prompt_tokens,
-                     self.completion_tokens + other.completion_tokens, sum(cached) if cached else None)
-
-    def wire(self) -> dict:
-        wired = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                 "total_tokens": self.prompt_tokens + self.completion_tokens}
-        if self.cached_tokens is not None:
-            wired["prompt_tokens_details"] = {"cached_tokens": self.cached_tokens}
-        return wired
 
 
 @dataclass
@@ -138,19 +112,6 @@ def generation(result, spec: ModelSpec, limit: Optional[int], prompt_estimate: i
     return Generation(text if text or not tool_calls else None,
                       reason or finish_reason(usage.completion_tokens, limit), usage,
                       reasoning or None, tool_calls, logprobs)
-
-
-def trim_logprobs(logprobs: Optional[dict], length: int) -> Optional[dict]:
-    """Logprobs of the first `length` characters of the content only (after a stop sequence cut)."""
-    if not logprobs or not logprobs.get("content"):
-        return logprobs
-    kept, used = [], 0
-    for entry in logprobs["content"]:
-        used += len(entry.get("token", ""))
-        if used > length:
-            break
-        kept.append(entry)
-    return {**logprobs, "content": kept}
 
 
 def recover_leaked_call(result: Generation, wanted: str, new_id: NewId) -> Generation:

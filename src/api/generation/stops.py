@@ -26,12 +26,6 @@ def find(text: str, stops: Sequence[str]) -> Tuple[int, int]:
     return start, end
 
 
-def cut(text: str, stops: Sequence[str]) -> Tuple[str, bool]:
-    """(text before the first stop sequence, whether one was found)."""
-    start, _ = find(text, stops)
-    return (text[:start], True) if start >= 0 else (text, False)
-
-
 class StopScanner:
     """Streamed text in, safe text out: a tail that could begin a stop sequence is held back until
     the next chunk shows whether it does."""

@@ -14,7 +14,6 @@ from api import catalog, tokens, usage
 from api.media import transcripts
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, PayloadTooLarge, UnsupportedParameter, UpstreamError
-from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.audio import (MAX_FILE_BYTES, SpeechCreateParams, TranscriptionCreateParams,
                              TranslationCreateParams)
@@ -106,7 +105,8 @@ async def _transcribe(req: ApiRequest, deps: Deps, spec: ModelSpec, inputs: dict
     if not isinstance(result, dict) or not isinstance(result.get("text"), str):
         raise UpstreamError(f"Workers AI returned no transcript from {spec.id}.")
     transcript = transcripts.from_whisper(result)
-    usage.record(req, deps, spec.id, Usage(completion_tokens=tokens.estimate(transcript.text)))
+    used = usage.Usage(completion_tokens=tokens.estimate(transcript.text))
+    usage.record(usage.Meter.of(req), deps, spec.id, used)
     return transcript
 
 
@@ -197,5 +197,5 @@ async def create_speech(req: ApiRequest, deps: Deps) -> ApiResponse:
     body = _audio_body(await deps.ai.run(spec.id, inputs), spec)
     if body is None:
         raise UpstreamError(f"Workers AI returned no audio from {spec.id}.")
-    usage.record(req, deps, spec.id, Usage(prompt_tokens=tokens.estimate(params.input)))
+    usage.record(usage.Meter.of(req), deps, spec.id, usage.Usage(prompt_tokens=tokens.estimate(params.input)))
     return ApiResponse(body, headers={"content-type": AUDIO_CONTENT_TYPES[params.response_format]})

@@ -9,7 +9,6 @@ from api import catalog, tokens, usage
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, UpstreamError
 from api.ports import Deps
-from api.generation.outputs import Usage
 from api.types.embeddings import MAX_INPUTS, EmbeddingCreateParams
 from api.validate import parse_request
 from api.web import ApiRequest, ApiResponse
@@ -65,8 +64,8 @@ async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
         raise UpstreamError(f"Workers AI returned {len(vectors)} embeddings for {len(texts)} inputs.")
     if dims:
         vectors = [shorten(v, dims) for v in vectors]
-    used = Usage(prompt_tokens=sum(tokens.estimate(t) for t in texts))
-    usage.record(req, deps, spec.id, used)
+    used = usage.Usage(prompt_tokens=sum(tokens.estimate(t) for t in texts))
+    usage.record(usage.Meter.of(req), deps, spec.id, used)
     return ApiResponse({
         "object": "list", "model": spec.id,
         "data": [{"object": "embedding", "index": i, "embedding": encode(v, params.encoding_format)}

@@ -19,7 +19,6 @@ from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 
 KEY_PREFIX = "files/"
 COLUMNS = "id, bytes, created_at, expires_at, filename, purpose, status"
-LIVE = stores.LIVE_FILE
 _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
@@ -67,16 +66,12 @@ async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def list_files(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse(FileListParams, dict(req.query))
-    where, values = [LIVE], [req.key.owner, int(deps.now())]
+    # Expired files still place a cursor, so that a page boundary may expire.
+    filters = [("status = 'processed' AND (expires_at IS NULL OR expires_at > ?)", [int(deps.now())])]
     if params.purpose is not None:
-        where.append("purpose = ?")
-        values.append(params.purpose)
-    cursor = await _cursor(req, deps, params.after) if params.after is not None else None
-    clauses, cursor_values, order_by = pages.keyset(params.order, cursor)
-    rows = await deps.db.query(
-        f"SELECT {COLUMNS} FROM files WHERE {' AND '.join(where + clauses)} "
-        f"ORDER BY {order_by} LIMIT ?", (*values, *cursor_values, params.limit + 1))
-    return ApiResponse(pages.page([file_object(row) for row in rows], params.limit))
+        filters.append(("purpose = ?", [params.purpose]))
+    listing = pages.Listing("files", COLUMNS, [("owner = ?", req.key.owner)], "file", filters)
+    return ApiResponse(await pages.page(deps, listing, params, file_object))
 
 
 async def retrieve_file(req: ApiRequest, deps: Deps) -> ApiResponse:
@@ -114,17 +109,6 @@ async def _find(req: ApiRequest, deps: Deps) -> Row:
         deps.defer(_remove(req, deps, file_id))
         raise _not_found(file_id)
     return row
-
-
-async def _cursor(req: ApiRequest, deps: Deps, file_id: str):
-    """(created_at, id) of the `after` file. Expired files still count, so that a page boundary
-    may expire; a deleted (or never seen) one cannot place the cursor."""
-    rows = await deps.db.query("SELECT created_at, id FROM files WHERE id = ? AND owner = ?",
-                               (file_id, req.key.owner))
-    if not rows:
-        raise InvalidRequest(f"Invalid value for 'after': no file {file_id} to list after (it may have "
-                             "been deleted).", param="after", code="invalid_value")
-    return rows[0]["created_at"], rows[0]["id"]
 
 
 async def _remove(req: ApiRequest, deps: Deps, file_id: str) -> None:

@@ -8,7 +8,6 @@ from api import catalog, tokens, usage
 from api.media import imaging, png, signing
 from api.errors import InvalidRequest, NotFound, PermissionDenied
 from api.media.imaging import ImageModel
-from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.images import ImageCreateVariationParams, ImageEditParams, ImageGenerateParams
 from api.validate import form_fields, parse, parse_request
@@ -156,7 +155,8 @@ async def _generate(req: ApiRequest, deps: Deps, model: ImageModel, inputs: dict
     secret = signing.require_secret(deps.config.url_signing_key) if response_format == "url" else ""
     results = await asyncio.gather(*(deps.ai.run(model.id, inputs) for _ in range(params.n or 1)))
     images = [await imaging.image_bytes(result, model.id) for result in results]
-    usage.record(req, deps, model.id, Usage(prompt_tokens=tokens.estimate(inputs["prompt"])))
+    used = usage.Usage(prompt_tokens=tokens.estimate(inputs["prompt"]))
+    usage.record(usage.Meter.of(req), deps, model.id, used)
     if response_format == "url":
         data = await _store(req, deps, images, secret)
     else:

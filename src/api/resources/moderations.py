@@ -6,7 +6,6 @@ from typing import Dict, FrozenSet, List, Tuple
 
 from api import catalog, tokens, usage
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
-from api.generation.outputs import Usage
 from api.ports import Deps
 from api.types.moderations import MAX_INPUT_CHARS, MAX_INPUTS, ModerationCreateParams
 from api.validate import parse_request
@@ -146,10 +145,10 @@ async def create_moderation(req: ApiRequest, deps: Deps) -> ApiResponse:
     outputs = await asyncio.gather(*(
         deps.ai.run(spec.id, {"messages": [{"role": "user", "content": text}], **GUARD_INPUTS})
         for _, text in texts))
-    used = Usage()
+    used = usage.Usage()
     for (_, text), output in zip(texts, outputs):
-        reported = Usage.parse(output.get("usage") if isinstance(output, dict) else None)
-        used += reported or Usage(prompt_tokens=tokens.estimate(text))
+        reported = usage.Usage.parse(output.get("usage") if isinstance(output, dict) else None)
+        used += reported or usage.Usage(prompt_tokens=tokens.estimate(text))
     results = [result_object(*verdict(spec.id, output)) for output in outputs]
-    usage.record(req, deps, spec.id, used)
+    usage.record(usage.Meter.of(req), deps, spec.id, used)
     return ApiResponse({"id": deps.new_id("modr-"), "model": spec.id, "results": results})

@@ -6,7 +6,7 @@ from typing import Optional
 
 from api import pages
 from api.vector_stores import stores
-from api.errors import InvalidRequest, NotFound
+from api.errors import NotFound
 from api.ports import Deps, Row
 from api.types.vector_stores import AUTO, FileBatchCreateParams, FileCreateParams, FileUpdateParams, ListParams
 from api.validate import parse, parse_request
@@ -37,29 +37,10 @@ async def create_vector_store_file(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def _list(req: ApiRequest, deps: Deps, store_id: str, batch_id: Optional[str] = None) -> ApiResponse:
     params = parse(ListParams, dict(req.query))
-    where, values = ["vector_store_id = ?"], [store_id]
-    if batch_id is not None:
-        where.append("batch_id = ?")
-        values.append(batch_id)
-    if params.filter is not None:
-        where.append("status = ?")
-        values.append(params.filter)
-    cursor = None
-    if params.before or params.after:
-        name = "before" if params.before else "after"
-        found = await deps.db.query("SELECT created_at, file_id FROM vector_store_files "
-                                    "WHERE vector_store_id = ? AND file_id = ?", (store_id, params.before or params.after))
-        if not found:
-            raise InvalidRequest(f"Invalid value for '{name}': no file {params.before or params.after} to list "
-                                 f"{name}.", param=name, code="invalid_value")
-        cursor = (found[0]["created_at"], found[0]["file_id"])
-    clauses, cursor_values, order_by = pages.keyset(params.order, cursor, before=params.before is not None,
-                                                    id_column="file_id")
-    rows = await deps.db.query(
-        f"SELECT {stores.FILE_COLUMNS} FROM vector_store_files WHERE {' AND '.join(where + clauses)} "
-        f"ORDER BY {order_by} LIMIT ?", (*values, *cursor_values, params.limit + 1))
-    return ApiResponse(pages.page([stores.file_object(r) for r in rows], params.limit,
-                                  before=params.before is not None))
+    scope = [("vector_store_id = ?", store_id)] + ([("batch_id = ?", batch_id)] if batch_id is not None else [])
+    filters = [("status = ?", [params.filter])] if params.filter is not None else []
+    listing = pages.Listing("vector_store_files", stores.FILE_COLUMNS, scope, "file", filters, id_column="file_id")
+    return ApiResponse(await pages.page(deps, listing, params, stores.file_object))
 
 
 async def list_vector_store_files(req: ApiRequest, deps: Deps) -> ApiResponse:

@@ -45,23 +45,11 @@ async def create_vector_store(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def list_vector_stores(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse(ListParams, dict(req.query))
-    cursor_id = params.before or params.after
-    cursor = None
-    if cursor_id is not None:
-        found = await deps.db.query("SELECT created_at, id FROM vector_stores WHERE id = ? AND owner = ?",
-                                    (cursor_id, req.key.owner))
-        if not found:
-            name = "before" if params.before else "after"
-            raise InvalidRequest(f"Invalid value for '{name}': no vector store {cursor_id} to list {name}.",
-                                 param=name, code="invalid_value")
-        cursor = (found[0]["created_at"], found[0]["id"])
-    clauses, values, order_by = pages.keyset(params.order, cursor, before=params.before is not None)
-    rows = await deps.db.query(
-        f"SELECT {stores.STORE_COLUMNS} FROM vector_stores WHERE {' AND '.join(['owner = ?'] + clauses)} "
-        f"ORDER BY {order_by} LIMIT ?", (req.key.owner, *values, params.limit + 1))
-    tallies = await stores.counts(deps, [r["id"] for r in rows])
-    objects = [stores.store_object(r, tallies[r["id"]], deps.now()) for r in rows]
-    return ApiResponse(pages.page(objects, params.limit, before=params.before is not None))
+    listing = pages.Listing("vector_stores", stores.STORE_COLUMNS, [("owner = ?", req.key.owner)], "vector store")
+    body = await pages.page(deps, listing, params, lambda row: row)
+    tallies = await stores.counts(deps, [row["id"] for row in body["data"]])
+    body["data"] = [stores.store_object(row, tallies[row["id"]], deps.now()) for row in body["data"]]
+    return ApiResponse(body)
 
 
 async def retrieve_vector_store(req: ApiRequest, deps: Deps) -> ApiResponse:

@@ -5,12 +5,12 @@ and every write replaces, so redelivery and retries leave no duplicates.
 A file counts as `completed` once its vectors are upserted; Vectorize makes them queryable
 asynchronously, usually within seconds, so a search right after completion may miss them."""
 import json
-from typing import List
+from typing import Dict, List
 
 from api.vector_stores import chunking, stores
 from api.vector_stores.chunking import BadFile
 from api.errors import ApiError
-from api.ports import Deps
+from api.ports import Deps, QueueMessage
 
 MODEL = "@cf/baai/bge-base-en-v1.5"  # 768 dimensions: the index must be created with them (README)
 EMBED_BATCH = 100  # texts per Workers AI call (bge's maxItems)
@@ -21,6 +21,11 @@ STATEMENT_TEXT_BYTES = 60_000  # … and 100 KB per statement
 # (a retry after it would go to the dead-letter queue and leave the file in_progress).
 MAX_ATTEMPTS = 6
 FILE_KEY = "files/"  # where api.resources.files keeps uploads
+
+
+async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
+    """The job handler: the files of a delivery one after another, each decided on its own."""
+    return {m.id: await run(m.body, m.attempts, deps) for m in messages}
 
 
 async def run(body: dict, attempts: int, deps: Deps) -> str:

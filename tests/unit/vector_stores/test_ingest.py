@@ -4,7 +4,7 @@ import pytest
 
 from api.vector_stores import chunking, ingest
 from api.errors import InvalidRequest, RateLimited, UpstreamError
-from api.jobs import QueueMessage
+from api.ports import QueueMessage
 from unit.stores_support import (chunk_rows, consume, get, ingest_all, ingest_messages, post, second_key_and_embedder,
                                  store, upload, words)
 from pdfs import pdf
