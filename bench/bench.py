@@ -23,7 +23,7 @@ import httpx
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from integration.devserver import WRANGLER, DevServer, apply_schema, tool_env  # noqa: E402
+from integration.devserver import WRANGLER, DevServer, apply_migrations, tool_env  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 REFERENCE = ROOT / "bench" / "reference"
@@ -215,7 +215,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         state = pathlib.Path(tmp)
-        apply_schema(state / "worker")
+        apply_migrations(state / "worker")
         # Started one after the other, so the cold starts do not share the CPU.
         standin = stack.enter_context(standin_server(state / "standin"))
         worker = stack.enter_context(DevServer(state / "worker", RESULTS / "worker.log"))

@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from bench import workerd_rss_mib  # noqa: E402
-from integration.devserver import DevServer, apply_schema  # noqa: E402
+from integration.devserver import DevServer, apply_migrations  # noqa: E402
 
 SIZE = 25 * 1000 * 1000 - 1024  # just under OpenAI's 25 MB limit
 UPLOADS = 3
@@ -58,7 +58,7 @@ def main() -> None:
     audio = wav(SIZE)
     with tempfile.TemporaryDirectory() as tmp:
         state = pathlib.Path(tmp) / "state"
-        apply_schema(state)
+        apply_migrations(state)
         with DevServer(state, pathlib.Path(tmp) / "wrangler.log") as server, httpx.Client(
                 base_url=server.url, timeout=120, headers={"authorization": "Bearer sk-local-dev"}) as client:
             def transcribe():

@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 from api.vector_stores import chunking  # noqa: E402 - the worker's own chunker, to check the chunk count up front
-from integration.devserver import DevServer, apply_schema  # noqa: E402
+from integration.devserver import DevServer, apply_migrations  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOG = RESULTS / "vector_stores.log"
@@ -223,7 +223,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        apply_schema(tmp / "state")
+        apply_migrations(tmp / "state")
         with DevServer(tmp / "state", LOG) as server, openai.OpenAI(
                 base_url=server.url + "/v1", api_key=KEY, timeout=120, max_retries=0) as client:
             # Warm-up: the first ingestion and search load code paths; this store is deleted again.

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-wrangler d1 execute DB --local --env local --file schema.sql >/dev/null
+wrangler d1 migrations apply DB --local --env local >/dev/null  # migrations/: pending ones only
 PORT="${PORT:-8787}"
 echo "workers-openai: serving http://127.0.0.1:$PORT/v1 (local stand-in model)"
 echo "workers-openai: API key for local use: sk-local-dev"

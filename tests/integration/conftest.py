@@ -5,7 +5,7 @@ import httpx
 import openai
 import pytest
 
-from integration.devserver import DevServer, apply_schema, d1_query, keys, sdk
+from integration.devserver import DevServer, apply_migrations, d1_query, keys, sdk
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    apply_schema(state)
+    apply_migrations(state)
     log = pathlib.Path(tmp_path_factory.mktemp("logs")) / "wrangler-dev.log"
     with DevServer(state, log) as running:
         yield running

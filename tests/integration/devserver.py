@@ -33,9 +33,9 @@ def wrangler(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           text=True, check=check, stdin=subprocess.DEVNULL)
 
 
-def apply_schema(state: pathlib.Path) -> None:
-    wrangler("d1", "execute", "DB", "--local", "--env", "local", "--persist-to", str(state),
-             "--file", "schema.sql")
+def apply_migrations(state: pathlib.Path) -> None:
+    """The schema as deployments get it: `wrangler d1 migrations apply` (migrations/)."""
+    wrangler("d1", "migrations", "apply", "DB", "--local", "--env", "local", "--persist-to", str(state))
 
 
 class DevServer:
