@@ -1,7 +1,7 @@
-"""The Worker: fetch → api.app.handle, queue → api.jobs. Binding names live here and in wrangler.toml."""
+"""The Worker: fetch → api.app.handle, queue → api.jobs.consume, scheduled → api.jobs.sweep. Binding names live here and in wrangler.toml."""
 from workers import WorkerEntrypoint, import_from_javascript
 
-from api import app
+from api import app, jobs
 from api.catalog import parse_aliases
 from api.ports import Config, Deps, Isolate
 from cf import http, queues
@@ -16,12 +16,13 @@ ISOLATE = Isolate()  # empty when the module is imported (and snapshotted); fill
 
 def _config(env) -> Config:
     """The vars, parsed once per isolate and value: parsing is cheap but needless on every request."""
-    names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS")
-    aliases, local_key, signing_key, ttl = (getattr(env, name, None) for name in names)
-    key = (aliases, local_key, signing_key, ttl)
+    names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS", "RUNS_INLINE")
+    key = tuple(getattr(env, name, None) for name in names)
     if key not in ISOLATE.configs:
+        aliases, local_key, signing_key, ttl, inline = key
         ISOLATE.configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None,
-                                      url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600))
+                                      url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600),
+                                      runs_inline=inline in ("1", "true"))
     return ISOLATE.configs[key]
 
 
@@ -30,8 +31,8 @@ class Default(WorkerEntrypoint):
         # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
         # cheaper than the SDK wrappers' generic per-value conversion.
         env = import_from_javascript("cloudflare:workers").env
-        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), web=Web(), blobs=R2(env.BUCKET),
-                    vectors=Vectorize(env.VECTORIZE),
+        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
+                    web=Web(), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE),
                     config=_config(env), defer=self.ctx.waitUntil, isolate=ISOLATE)
 
     async def fetch(self, request):
@@ -41,3 +42,6 @@ class Default(WorkerEntrypoint):
 
     async def queue(self, batch, env=None, ctx=None):
         await queues.consume(batch, self._deps())
+
+    async def scheduled(self, controller, env=None, ctx=None):
+        await jobs.sweep(self._deps())

@@ -9,7 +9,7 @@ from fakes import Clock, DictBlobs, DictWeb, ListQueue, MemoryVectors, ScriptedA
 def deps():
     deferred = []
     counter = iter(range(1, 1_000_000))
-    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), web=DictWeb(), blobs=DictBlobs(), vectors=MemoryVectors(),
+    d = Deps(ai=ScriptedAI(), db=SqliteDB(), jobs=ListQueue(), runs=ListQueue(), web=DictWeb(), blobs=DictBlobs(), vectors=MemoryVectors(),
              config=Config(local_dev_key="sk-test", usage_flush_seconds=0), defer=deferred.append, now=Clock(), new_id=lambda prefix: f"{prefix}{next(counter):04d}",
              log=lambda line: None)
     d.deferred = deferred

@@ -18,7 +18,8 @@ class SqliteDB:
         self.fail_next = False
 
     async def query(self, sql: str, params: Sequence[Any] = ()):
-        return [dict(row) for row in self.conn.execute(sql, _bound(params))]
+        with self.conn:  # UPDATE … RETURNING commits, as D1 does
+            return [dict(row) for row in self.conn.execute(sql, _bound(params))]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()):
         with self.conn:

@@ -1,15 +1,21 @@
-"""The Queue consumer: each message's `kind` names its handler, which decides ack or retry for
-its messages. Delivery is at least once, so every handler is idempotent."""
+"""The Queue consumer and the scheduled sweep: each message's `kind` names its handler, which
+decides ack or retry for its messages (delivery is at least once, so every handler is
+idempotent); the sweep retries stuck runs and clears what failures left behind."""
 from typing import Awaitable, Callable, Dict, List
 
-from api import usage
+from api import uploads, usage
 from api.ports import Deps, QueueMessage
+from api.responses import background
+from api.runs import lease as runs
+from api.runs.sweep import sweep as sweep_runs
 from api.vector_stores import ingest, stores
 
+EXECUTORS: runs.Executors = {**background.EXECUTORS}  # run kind → what runs it
 Handler = Callable[[List[QueueMessage], Deps], Awaitable[Dict[str, str]]]
 HANDLERS: Dict[str, Handler] = {
     usage.KIND: usage.consume,  # all of a delivery's events in one D1 transaction
     stores.INGEST: ingest.consume,  # one file per message
+    runs.KIND: runs.consumer(EXECUTORS),  # background responses, side by side
 }
 
 
@@ -28,3 +34,12 @@ async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
     for kind, group in groups.items():
         decisions.update(await HANDLERS[kind](group, deps))
     return decisions
+
+
+async def sweep(deps: Deps) -> None:
+    """The cron trigger's work: each part on its own, so one failing does not stop the others."""
+    for part in (lambda: sweep_runs(deps, EXECUTORS), lambda: uploads.sweep(deps)):
+        try:
+            await part()
+        except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+            deps.log(f"sweep: {type(exc).__name__}: {exc}")

@@ -88,6 +88,7 @@ class Config:
     usage_flush_seconds: float = 0.5  # how long usage events gather before one Queue send
     url_signing_key: Optional[str] = None  # secret for the signed, expiring URLs we hand out
     url_ttl_seconds: int = 3600  # how long such a URL works
+    runs_inline: bool = False  # no runs queue (wrangler dev --remote): background runs go in waitUntil
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Deps:
     web: Web
     blobs: Blobs
     vectors: VectorIndex
+    runs: JobQueue  # the runs queue (api.runs): background work, apart from usage and ingestion
     config: Config
     defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
     now: Callable[[], float] = time.time

@@ -11,6 +11,7 @@ from api.resources import audio
 from api.resources import images
 from api.resources import files
 from api.resources import vector_stores, vector_store_files
+from api.resources import conversations, responses
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -70,6 +71,20 @@ ROUTES: List[Route] = [
           vector_store_files.cancel_vector_store_file_batch),
     Route("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
           vector_store_files.list_vector_store_file_batch_files),
+    Route("POST", "/v1/responses", responses.create_response),
+    Route("POST", "/v1/responses/input_tokens", responses.count_input_tokens),
+    Route("GET", "/v1/responses/{response_id}", responses.retrieve_response),
+    Route("DELETE", "/v1/responses/{response_id}", responses.delete_response),
+    Route("POST", "/v1/responses/{response_id}/cancel", responses.cancel_response),
+    Route("GET", "/v1/responses/{response_id}/input_items", responses.list_input_items),
+    Route("POST", "/v1/conversations", conversations.create_conversation),
+    Route("GET", "/v1/conversations/{conversation_id}", conversations.retrieve_conversation),
+    Route("POST", "/v1/conversations/{conversation_id}", conversations.update_conversation),
+    Route("DELETE", "/v1/conversations/{conversation_id}", conversations.delete_conversation),
+    Route("GET", "/v1/conversations/{conversation_id}/items", conversations.list_conversation_items),
+    Route("POST", "/v1/conversations/{conversation_id}/items", conversations.create_conversation_items),
+    Route("GET", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.retrieve_conversation_item),
+    Route("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.delete_conversation_item),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

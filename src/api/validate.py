@@ -33,12 +33,15 @@ def param_path(loc) -> str:
     return path
 
 
-def parse(model: Type[Model], data: dict) -> Model:
+def parse(model: Type[Model], data: dict, prefix: str = "") -> Model:
+    """`data` as `model`; a failure is an InvalidRequest naming the JSON path, under `prefix` (the
+    path of `data` itself in the request, for parts parsed on their own)."""
     try:
         return model.parse_obj(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        param = param_path(first["loc"])
+        inner = param_path(first["loc"])
+        param = prefix + ("" if not inner else inner if inner.startswith("[") or not prefix else "." + inner)
         if first["type"] == "value_error.missing":
             raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param,
                                  code="missing_required_parameter") from None

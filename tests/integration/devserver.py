@@ -81,6 +81,10 @@ class DevServer:
             time.sleep(0.3)
         raise RuntimeError(f"wrangler dev not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
+    def scheduled(self) -> None:
+        """Runs the worker's cron handler now (miniflare's trigger endpoint in `wrangler dev`)."""
+        httpx.get(self.url + "/cdn-cgi/local/scheduled", params={"cron": "* * * * *"}, timeout=60).raise_for_status()
+
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

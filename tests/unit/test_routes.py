@@ -9,11 +9,14 @@ from api.resources import audio
 from api.resources import images
 from api.resources import files
 from api.resources import vector_stores, vector_store_files
+from api.resources import conversations, responses
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
 VS, STORE = "/v1/vector_stores/{vector_store_id}", {"vector_store_id": "vs_1"}
+RESP, RID = "/v1/responses/{response_id}", {"response_id": "resp_1"}
+CONV, CID = "/v1/conversations/{conversation_id}", {"conversation_id": "conv_1"}
 # (method, template, a concrete path, handler, expected path params)
 CASES = [
     ("GET", "/v1/models", "/v1/models", models.list_models, {}),
@@ -58,6 +61,22 @@ CASES = [
      vector_store_files.cancel_vector_store_file_batch, {**STORE, "batch_id": "vsfb_1"}),
     ("GET", VS + "/file_batches/{batch_id}/files", "/v1/vector_stores/vs_1/file_batches/vsfb_1/files",
      vector_store_files.list_vector_store_file_batch_files, {**STORE, "batch_id": "vsfb_1"}),
+    ("POST", "/v1/responses", "/v1/responses", responses.create_response, {}),
+    ("POST", "/v1/responses/input_tokens", "/v1/responses/input_tokens", responses.count_input_tokens, {}),
+    ("GET", RESP, "/v1/responses/resp_1", responses.retrieve_response, RID),
+    ("DELETE", RESP, "/v1/responses/resp_1", responses.delete_response, RID),
+    ("POST", RESP + "/cancel", "/v1/responses/resp_1/cancel", responses.cancel_response, RID),
+    ("GET", RESP + "/input_items", "/v1/responses/resp_1/input_items", responses.list_input_items, RID),
+    ("POST", "/v1/conversations", "/v1/conversations", conversations.create_conversation, {}),
+    ("GET", CONV, "/v1/conversations/conv_1", conversations.retrieve_conversation, CID),
+    ("POST", CONV, "/v1/conversations/conv_1", conversations.update_conversation, CID),
+    ("DELETE", CONV, "/v1/conversations/conv_1", conversations.delete_conversation, CID),
+    ("GET", CONV + "/items", "/v1/conversations/conv_1/items", conversations.list_conversation_items, CID),
+    ("POST", CONV + "/items", "/v1/conversations/conv_1/items", conversations.create_conversation_items, CID),
+    ("GET", CONV + "/items/{item_id}", "/v1/conversations/conv_1/items/msg_1",
+     conversations.retrieve_conversation_item, {**CID, "item_id": "msg_1"}),
+    ("DELETE", CONV + "/items/{item_id}", "/v1/conversations/conv_1/items/msg_1",
+     conversations.delete_conversation_item, {**CID, "item_id": "msg_1"}),
 ]
 
 

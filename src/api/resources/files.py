@@ -9,7 +9,7 @@ its bytes, nor an object without a row."""
 import re
 from urllib.parse import quote
 
-from api import pages
+from api import pages, uploads
 from api.vector_stores import stores
 from api.errors import InvalidRequest, NotFound, PayloadTooLarge
 from api.ports import Deps, Row
@@ -17,7 +17,7 @@ from api.types.files import BATCH_EXPIRY_SECONDS, FileCreateParams, FileListPara
 from api.validate import form_fields, parse
 from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 
-KEY_PREFIX = "files/"
+KEY_PREFIX = stores.FILE_KEY
 COLUMNS = "id, bytes, created_at, expires_at, filename, purpose, status"
 _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
@@ -58,7 +58,7 @@ async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
                              {"owner": req.key.owner, "purpose": params.purpose})
         await deps.db.execute("UPDATE files SET status = 'processed' WHERE id = ?", (file_id,))
     except Exception:
-        await _erase(deps, file_id)
+        await uploads.erase(deps, file_id)
         raise
     row["status"] = "processed"
     return ApiResponse(file_object(row))
@@ -92,7 +92,7 @@ async def retrieve_file_content(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def delete_file(req: ApiRequest, deps: Deps) -> ApiResponse:
     row = await _find(req, deps)
-    await _remove(req, deps, row["id"])
+    await uploads.remove(deps, req.key.owner, row["id"])
     return ApiResponse({"id": row["id"], "object": "file", "deleted": True})
 
 
@@ -106,28 +106,9 @@ async def _find(req: ApiRequest, deps: Deps) -> Row:
         raise _not_found(file_id)
     row = rows[0]
     if row["expires_at"] is not None and row["expires_at"] <= deps.now():
-        deps.defer(_remove(req, deps, file_id))
+        deps.defer(uploads.remove(deps, req.key.owner, file_id))
         raise _not_found(file_id)
     return row
-
-
-async def _remove(req: ApiRequest, deps: Deps, file_id: str) -> None:
-    """Detached from vector stores (vectors, chunks, attachments) first; then the row turns
-    invisible, the object goes, and the row last: every object keeps a row until it is gone."""
-    await stores.detach(deps, req.key.owner, file_id)
-    await deps.db.execute("UPDATE files SET status = 'deleting' WHERE id = ? AND owner = ?",
-                          (file_id, req.key.owner))
-    await _erase(deps, file_id)
-
-
-async def _erase(deps: Deps, file_id: str) -> None:
-    """The object, then its row, of a file that is already invisible. Should that fail, the
-    invisible row (and maybe its object) remain: never an object without a row."""
-    try:
-        await deps.blobs.delete(KEY_PREFIX + file_id)
-        await deps.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
-    except Exception:  # noqa: BLE001 - the request's outcome stands; what is left is invisible
-        deps.log(f"file {file_id}: not erased; its invisible row (and maybe its object) remain")
 
 
 def _nested(fields: dict, name: str) -> dict:

@@ -1,9 +1,21 @@
 """Fields shared by the text-generation endpoints, with OpenAI's ranges."""
 from typing import Any, Dict, List, Optional, Union
 
-from pydantic.v1 import BaseModel, Extra, StrictBool, StrictStr, confloat, conint
+from pydantic.v1 import BaseModel, Extra, StrictBool, StrictStr, confloat, conint, constr
 
 Penalty = confloat(ge=-2, le=2)
+MAX_KEYS = 16  # metadata and attributes: at most 16 pairs …
+MAX_KEY_LENGTH = 64  # … keys up to 64 characters …
+MAX_VALUE_LENGTH = 512  # … string values up to 512
+Key = constr(strict=True, min_length=1, max_length=MAX_KEY_LENGTH)
+Metadata = Dict[Key, constr(strict=True, max_length=MAX_VALUE_LENGTH)]
+
+
+def at_most_16(value):
+    """A validator for metadata and attributes: OpenAI allows at most 16 pairs."""
+    if value is not None and len(value) > MAX_KEYS:
+        raise ValueError(f"at most {MAX_KEYS} key-value pairs are allowed")
+    return value
 
 
 class Params(BaseModel):

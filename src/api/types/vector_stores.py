@@ -4,11 +4,8 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic.v1 import StrictBool, StrictFloat, StrictInt, StrictStr, confloat, conint, constr, root_validator, validator
 
-from api.types.common import Params
+from api.types.common import MAX_VALUE_LENGTH, Key, Metadata, Params, at_most_16 as _at_most_16
 
-MAX_KEYS = 16  # metadata and attributes: at most 16 pairs …
-MAX_KEY_LENGTH = 64  # … keys up to 64 characters …
-MAX_VALUE_LENGTH = 512  # … string values up to 512
 MAX_FILE_IDS = 500  # file_ids per create / file batch
 MIN_CHUNK_TOKENS, MAX_CHUNK_TOKENS = 100, 4096
 AUTO_CHUNK_TOKENS, AUTO_OVERLAP_TOKENS = 800, 400  # what `auto` means (OpenAI's defaults)
@@ -16,16 +13,8 @@ MAX_RESULTS = 50
 MAX_QUERIES = 10  # query strings per search (ours: each is embedded and searched)
 MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT = 100, 20
 
-Key = constr(strict=True, min_length=1, max_length=MAX_KEY_LENGTH)
-Metadata = Dict[Key, constr(strict=True, max_length=MAX_VALUE_LENGTH)]
 Attributes = Dict[Key, Union[StrictBool, StrictInt, StrictFloat,
                              constr(strict=True, max_length=MAX_VALUE_LENGTH)]]
-
-
-def _at_most_16(value):
-    if value is not None and len(value) > MAX_KEYS:
-        raise ValueError(f"at most {MAX_KEYS} key-value pairs are allowed")
-    return value
 
 
 class StaticChunking(Params):

@@ -20,7 +20,6 @@ STATEMENT_TEXT_BYTES = 60_000  # … and 100 KB per statement
 # wrangler.toml's max_retries + 1: the last delivery marks the file failed instead of retrying
 # (a retry after it would go to the dead-letter queue and leave the file in_progress).
 MAX_ATTEMPTS = 6
-FILE_KEY = "files/"  # where api.resources.files keeps uploads
 
 
 async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
@@ -68,7 +67,7 @@ async def _ingest(deps: Deps, store_id: str, file_id: str) -> None:
     if not rows or rows[0]["status"] != "in_progress":
         return  # detached, cancelled or already done (a redelivery)
     row = rows[0]
-    blob = await deps.blobs.get(FILE_KEY + file_id)
+    blob = await deps.blobs.get(stores.FILE_KEY + file_id)
     if blob is None:
         raise BadFile("invalid_file", "The file's content is missing.")
     if blob.size > chunking.MAX_TEXT_BYTES:

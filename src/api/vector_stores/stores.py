@@ -74,6 +74,8 @@ def file_object(row: Row) -> dict:
             "attributes": loads(row["attributes"]) or {}, "chunking_strategy": loads(row["chunking_strategy"])}
 
 
+FILE_KEY = "files/"  # the R2 key prefix of uploaded files (api.resources.files)
+
 # A file the owner can see: fully uploaded (status processed) and not expired. Bound: owner, now.
 LIVE_FILE = "owner = ? AND status = 'processed' AND (expires_at IS NULL OR expires_at > ?)"
 
