@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent offline setup: Python venv with Node 24 and test tools, pinned wrangler/workerd,
-# capnp, the development Pyodide bundle, and the vendored worker dependencies (python_modules/).
+# Idempotent offline setup: Python venv with Node 24 and test tools, pinned wrangler/workerd and
+# the openai npm SDK, capnp, chromium, the development Pyodide bundle, and the vendored worker
+# dependencies (python_modules/).
 # Each step is skipped when its inputs have not changed (stamps in .cache/), so reruns are fast.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -33,10 +34,15 @@ if fresh npm package-lock.json || [ ! -x node_modules/.bin/wrangler ]; then
   done_step npm 2>/dev/null || true
 fi
 
-if ! command -v capnp >/dev/null; then
-  echo "setup: installing capnproto (apt)"
+# Debian packages: capnp builds the Pyodide bundle; chromium runs the console's browser tests
+# (Playwright drives this system browser: it never downloads one).
+apt_needed=()
+command -v capnp >/dev/null || apt_needed+=(capnproto)
+command -v chromium >/dev/null || apt_needed+=(chromium)
+if [ ${#apt_needed[@]} -gt 0 ]; then
+  echo "setup: installing ${apt_needed[*]} (apt)"
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq capnproto >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_needed[@]}" >/dev/null
 fi
 
 if fresh bundle package-lock.json scripts/build_pyodide_bundle.py || [ ! -f .pyodide-bundle/pyodide_dev.capnp.bin ]; then
