@@ -1,11 +1,12 @@
-"""POST /v1/embeddings: every input embedded (batched to the model's limit), in order."""
+"""POST /v1/embeddings: every input embedded (batched to the model's limit), in order. Token-id
+input is decoded to text first, for OpenAI's model names (api.token_ids)."""
 import asyncio
 import base64
 import math
 import struct
-from typing import List
+from typing import List, Tuple, Union
 
-from api import catalog, tokens, usage
+from api import catalog, token_ids, tokens, usage
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, UpstreamError
 from api.ports import Deps
@@ -14,15 +15,36 @@ from api.validate import parse_request
 from api.web import ApiRequest, ApiResponse
 
 
-def _texts(params: EmbeddingCreateParams) -> List[str]:
-    texts = [params.input] if isinstance(params.input, str) else params.input
-    if not texts or len(texts) > MAX_INPUTS:
+def _inputs(params: EmbeddingCreateParams) -> List[Union[str, List[int]]]:
+    """The inputs as a list: strings, or token-id lists (a flat list of ints is one input)."""
+    if isinstance(params.input, str):
+        return [params.input]
+    if params.input and isinstance(params.input[0], int):
+        return [params.input]
+    return params.input
+
+
+def _texts(params: EmbeddingCreateParams) -> Tuple[List[str], int]:
+    """The texts to embed and, for token-id input, how many ids were sent (0 otherwise)."""
+    inputs = _inputs(params)
+    if not inputs or len(inputs) > MAX_INPUTS:
         raise InvalidRequest(f"'input' must hold 1 to {MAX_INPUTS} strings.", param="input")
-    for index, text in enumerate(texts):
-        if not text:
-            raise InvalidRequest("'input' must not contain empty strings.",
-                                 param="input" if isinstance(params.input, str) else f"input[{index}]")
-    return texts
+    flat = inputs is not params.input  # a string or one token-id list: the param is `input` itself
+    ids = isinstance(inputs[0], list)
+    for index, value in enumerate(inputs):
+        if not value:
+            raise InvalidRequest(f"'input' must not contain empty {'token lists' if ids else 'strings'}.",
+                                 param="input" if flat else f"input[{index}]")
+    if not ids:
+        return inputs, 0
+    if params.model not in token_ids.CL100K_MODELS:
+        raise InvalidRequest(f"Token-id input needs an OpenAI embedding model name ("
+                             f"{', '.join(token_ids.CL100K_MODELS)}), whose ids we decode with "
+                             f"cl100k_base; `{params.model}` takes text.", param="input",
+                             code="unsupported_parameter")
+    texts = [token_ids.decode(value, "input" if flat else f"input[{index}]")
+             for index, value in enumerate(inputs)]
+    return texts, sum(len(value) for value in inputs)
 
 
 def _dimensions(requested, spec: ModelSpec):
@@ -54,7 +76,7 @@ def encode(vector: List[float], encoding_format: str):
 
 async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(EmbeddingCreateParams, req)
-    texts = _texts(params)
+    texts, sent_ids = _texts(params)
     spec = catalog.resolve(params.model, catalog.EMBEDDINGS, deps.config.model_aliases)
     dims = _dimensions(params.dimensions, spec)
     batches = [texts[i:i + spec.max_batch] for i in range(0, len(texts), spec.max_batch)]
@@ -64,7 +86,7 @@ async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
         raise UpstreamError(f"Workers AI returned {len(vectors)} embeddings for {len(texts)} inputs.")
     if dims:
         vectors = [shorten(v, dims) for v in vectors]
-    used = usage.Usage(prompt_tokens=sum(tokens.estimate(t) for t in texts))
+    used = usage.Usage(prompt_tokens=sent_ids or sum(tokens.estimate(t) for t in texts))
     usage.record(usage.Meter.of(req), deps, spec.id, used)
     return ApiResponse({
         "object": "list", "model": spec.id,
