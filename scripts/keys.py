@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Manage API keys and read usage, in the local D1 (default) or the deployed one (--remote).
 
-  keys.py create --name NAME [--project P]   prints the new key once; only its hash is stored
+  keys.py create --name NAME [--project P] [--admin]   prints the new key once; only its hash is
+                                             stored; admin keys may manage keys in the console
   keys.py list
   keys.py revoke KEY_ID
   keys.py usage [--days N]                   requests and tokens per key and model per day
@@ -50,11 +51,13 @@ def d1(args, sql: str) -> list:
 def create(args) -> None:
     secret = "sk-wo-" + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
-    d1(args, "INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) VALUES ("
+    d1(args, "INSERT INTO api_keys (id, name, key_hash, prefix, project, admin, created_at) VALUES ("
              + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
-                                               secret[:10], args.project, int(time.time()))) + ")")
-    print(json.dumps({"id": key_id, "name": args.name, "key": secret}) if args.json else
-          f"created {key_id} ({args.name}); the key is shown only now:\n{secret}")
+                                               secret[:10], args.project, int(args.admin), int(time.time())))
+             + ")")
+    kind = "admin key" if args.admin else "key"
+    print(json.dumps({"id": key_id, "name": args.name, "admin": args.admin, "key": secret}) if args.json else
+          f"created {kind} {key_id} ({args.name}); the key is shown only now:\n{secret}")
 
 
 def show(args, rows: list) -> None:
@@ -66,7 +69,7 @@ def show(args, rows: list) -> None:
 
 
 def list_keys(args) -> None:
-    show(args, d1(args, "SELECT id, name, prefix, project, created_at, revoked_at FROM api_keys "
+    show(args, d1(args, "SELECT id, name, prefix, project, admin, created_at, revoked_at FROM api_keys "
                         "ORDER BY created_at"))
 
 
@@ -91,6 +94,7 @@ def main(argv=None) -> None:
     made = commands.add_parser("create")
     made.add_argument("--name", required=True)
     made.add_argument("--project", help="keys of one project share stored objects")
+    made.add_argument("--admin", action="store_true", help="may list, create and revoke keys in the console")
     made.set_defaults(run=create)
     commands.add_parser("list").set_defaults(run=list_keys)
     revoked = commands.add_parser("revoke")

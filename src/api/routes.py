@@ -12,6 +12,7 @@ from api.resources import images
 from api.resources import files
 from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
+from api.console import account, admin_keys
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -85,6 +86,11 @@ ROUTES: List[Route] = [
     Route("POST", "/v1/conversations/{conversation_id}/items", conversations.create_conversation_items),
     Route("GET", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.retrieve_conversation_item),
     Route("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.delete_conversation_item),
+    Route("GET", "/v1/console/me", account.retrieve_console_session),
+    Route("GET", "/v1/console/usage", account.retrieve_console_usage),
+    Route("GET", "/v1/console/keys", admin_keys.list_api_keys),
+    Route("POST", "/v1/console/keys", admin_keys.create_api_key),
+    Route("DELETE", "/v1/console/keys/{key_id}", admin_keys.delete_api_key),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

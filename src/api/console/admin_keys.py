@@ -1,0 +1,95 @@
+"""/v1/console/keys: list, create and revoke API keys, for admin keys only (made with
+`scripts/keys.py create --admin`; the console never makes admin keys). Others get 403.
+
+Admin rights are read from D1 on every call (not from the auth cache), so taking them away or
+revoking the key takes effect at once here."""
+import hashlib
+import secrets
+from typing import Optional
+
+from pydantic.v1 import conint, constr
+
+from api import pages
+from api.errors import InvalidRequest, NotFound, PermissionDenied
+from api.ports import Deps, Row
+from api.types.common import Params
+from api.validate import parse, parse_request
+from api.web import ApiRequest, ApiResponse
+
+COLUMNS = "id, name, prefix, project, admin, created_at, revoked_at"
+Label = constr(strict=True, strip_whitespace=True, min_length=1, max_length=200)
+
+
+class KeyCreateParams(Params):
+    name: Label
+    project: Optional[Label] = None  # keys of one project share usage and stored objects
+
+
+class KeyListParams(Params):
+    limit: conint(ge=1, le=100) = 100  # query text: "2" is coerced
+    after: Optional[str] = None
+
+
+def key_object(row: Row) -> dict:
+    return {"object": "api_key", "id": row["id"], "name": row["name"], "prefix": row["prefix"],
+            "project": row["project"], "admin": bool(row["admin"]), "created_at": row["created_at"],
+            "revoked_at": row["revoked_at"]}
+
+
+def mint() -> tuple:
+    """(key id, secret): the same shapes as scripts/keys.py makes."""
+    return "key_" + secrets.token_hex(8), "sk-wo-" + secrets.token_urlsafe(32)
+
+
+async def is_admin(req: ApiRequest, deps: Deps) -> bool:
+    rows = await deps.db.query("SELECT admin FROM api_keys WHERE id = ? AND revoked_at IS NULL",
+                               (req.key.id,))
+    return bool(rows and rows[0]["admin"])
+
+
+async def _require_admin(req: ApiRequest, deps: Deps) -> None:
+    if not await is_admin(req, deps):
+        raise PermissionDenied("Managing API keys needs an admin key (scripts/keys.py create --admin).",
+                               code="insufficient_permissions")
+
+
+async def list_api_keys(req: ApiRequest, deps: Deps) -> ApiResponse:
+    await _require_admin(req, deps)
+    params = parse(KeyListParams, dict(req.query))
+    cursor = None
+    if params.after is not None:
+        rows = await deps.db.query("SELECT created_at, id FROM api_keys WHERE id = ?", (params.after,))
+        if not rows:
+            raise InvalidRequest(f"Invalid value for 'after': no key {params.after}.", param="after",
+                                 code="invalid_value")
+        cursor = (rows[0]["created_at"], rows[0]["id"])
+    where, values, order_by = pages.keyset("desc", cursor)
+    rows = await deps.db.query(f"SELECT {COLUMNS} FROM api_keys {'WHERE ' + where[0] if where else ''} "
+                               f"ORDER BY {order_by} LIMIT ?", (*values, params.limit + 1))
+    return ApiResponse(pages.page([key_object(row) for row in rows], params.limit))
+
+
+async def create_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
+    await _require_admin(req, deps)
+    params = parse_request(KeyCreateParams, req)
+    key_id, secret = mint()
+    row = {"id": key_id, "name": params.name, "prefix": secret[:10], "project": params.project,
+           "admin": 0, "created_at": int(deps.now()), "revoked_at": None}
+    await deps.db.execute("INSERT INTO api_keys (id, name, key_hash, prefix, project, admin, created_at) "
+                          "VALUES (?, ?, ?, ?, ?, 0, ?)",
+                          (key_id, params.name, hashlib.sha256(secret.encode()).hexdigest(), row["prefix"],
+                           params.project, row["created_at"]))
+    return ApiResponse({**key_object(row), "key": secret})  # the only time the secret is shown
+
+
+async def delete_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
+    """Revokes the key (the row stays, for usage history). Isolates that verified it recently may
+    accept it for up to api.auth.CACHE_SECONDS more."""
+    await _require_admin(req, deps)
+    key_id = req.params["key_id"]
+    await deps.db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                          (int(deps.now()), key_id))
+    rows = await deps.db.query(f"SELECT {COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+    if not rows:
+        raise NotFound(f"No API key found with id '{key_id}'.", param="key_id")
+    return ApiResponse(key_object(rows[0]))
