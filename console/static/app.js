@@ -18,7 +18,8 @@ function route() {
     else link.removeAttribute("aria-current");
   }
   $("page-error").textContent = "";
-  PAGES[name].open().catch((error) => {
+  delete document.body.dataset.ready; // set again once the page has its data (tests wait for it)
+  PAGES[name].open().then(() => { document.body.dataset.ready = name; }, (error) => {
     if (error.status === 401) signOut();
     else $("page-error").textContent = error.message;
   });
@@ -30,7 +31,6 @@ function signedIn(me) {
   $("sign-out").hidden = false;
   const owner = me.owner === me.key_id ? "no project" : `project ${me.owner}`;
   $("whoami").textContent = `${me.key_id} · ${owner}${me.admin ? " · admin" : ""}`;
-  document.body.dataset.signedIn = "true";
   route();
 }
 

@@ -42,8 +42,9 @@ def page(browser, server):
 @pytest.fixture(scope="module")
 def member(server, request) -> dict:
     """A fresh non-admin key of its own project: its usage and objects start empty."""
-    return keys(server, "create", "--name", f"{request.module.__name__} member",
-                "--project", f"{request.module.__name__}-project")
+    project = f"{request.module.__name__}-project"
+    return {**keys(server, "create", "--name", f"{request.module.__name__} member", "--project", project),
+            "project": project}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,13 @@ def sign_in(page, key: str) -> None:
     page.goto("/")
     page.fill("#signin-key", key)
     page.click("#signin-form button[type=submit]")
-    page.wait_for_selector("#nav:not([hidden])")
+    page.wait_for_selector("body[data-ready=playground]")
+
+
+def visit(page, name: str) -> None:
+    """Opens a console page and waits until it has loaded its data."""
+    page.click(f"#nav a[href='#{name}']")
+    page.wait_for_selector(f"body[data-ready={name}]")
 
 
 def screenshot(page, name: str) -> pathlib.Path:
