@@ -1,5 +1,5 @@
 // DOM building without markup: every string from the API goes in as text (textContent or a Text
-// node), never through innerHTML, so model output can never become elements or scripts.
+// node), never parsed as HTML, so model output can never become elements or scripts.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
