@@ -1,0 +1,130 @@
+// Smoke test of every endpoint family with the official `openai` npm package (pinned in
+// package-lock.json) against a running worker: node tests/node/smoke.mjs BASE_URL API_KEY.
+// Prints one `ok NAME` or `not ok NAME: error` line per family; exits 1 if any failed.
+// tests/integration/test_node_sdk.py runs it against the dev server. A new endpoint family
+// (Responses, Batches, ...) is one more entry in CHECKS.
+import assert from "node:assert/strict";
+import OpenAI, { BadRequestError, toFile } from "openai";
+
+const [baseURL, apiKey] = process.argv.slice(2);
+const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0, timeout: 30_000 });
+const CHAT = "gpt-4o-mini";
+const WEATHER = { type: "function", function: { name: "get_weather", description: "Weather of a city",
+  parameters: { type: "object", properties: { city: { type: "string", description: "City" } }, required: ["city"] } } };
+
+// A one-second silent 16 kHz mono WAV.
+function wav(seconds = 1) {
+  const samples = 16000 * seconds;
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write("RIFF", 0); out.writeUInt32LE(36 + samples * 2, 4); out.write("WAVEfmt ", 8);
+  out.writeUInt32LE(16, 16); out.writeUInt16LE(1, 20); out.writeUInt16LE(1, 22); out.writeUInt32LE(16000, 24);
+  out.writeUInt32LE(32000, 28); out.writeUInt16LE(2, 32); out.writeUInt16LE(16, 34);
+  out.write("data", 36); out.writeUInt32LE(samples * 2, 40);
+  return out;
+}
+
+const CHECKS = {
+  async models() {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    assert.ok(ids.includes(CHAT) && ids.includes("text-embedding-3-small"));
+    assert.equal((await client.models.retrieve(CHAT)).id, CHAT);
+  },
+  async chat() {
+    const reply = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "hello node" }] });
+    assert.equal(reply.choices[0].message.content, "Echo: hello node");
+    assert.equal(reply.choices[0].finish_reason, "stop");
+    assert.ok(reply.usage.total_tokens > 0);
+  },
+  async chat_stream() {
+    const stream = await client.chat.completions.create({ model: CHAT, stream: true, stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "[[words:5]] stream" }] });
+    let text = "";
+    let usage = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, "w1 w2 w3 w4 w5");
+    assert.equal(usage.completion_tokens, 5);
+    const runner = client.chat.completions.stream({ model: CHAT, messages: [{ role: "user", content: "[[words:3]] helper" }] });
+    assert.equal((await runner.finalChatCompletion()).choices[0].message.content, "w1 w2 w3");
+  },
+  async chat_tools() {
+    const reply = await client.chat.completions.create({ model: "gpt-4o", tools: [WEATHER], tool_choice: "required",
+      messages: [{ role: "user", content: "[[call]] weather in Oslo?" }] });
+    const [call] = reply.choices[0].message.tool_calls;
+    assert.equal(reply.choices[0].finish_reason, "tool_calls");
+    assert.equal(call.function.name, "get_weather");
+    assert.equal(typeof JSON.parse(call.function.arguments), "object");
+    const answer = await client.chat.completions.create({ model: "gpt-4o", tools: [WEATHER], messages: [
+      { role: "user", content: "[[call]] weather in Oslo?" }, reply.choices[0].message,
+      { role: "tool", tool_call_id: call.id, content: "sunny" }] });
+    assert.equal(answer.choices[0].message.content, "Tool said: sunny");
+  },
+  async completions() {
+    const reply = await client.completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "[[words:4]] once upon" });
+    assert.equal(reply.choices[0].text, "w1 w2 w3 w4");
+  },
+  async embeddings() {
+    const reply = await client.embeddings.create({ model: "text-embedding-3-small", input: ["one", "two"] });
+    assert.deepEqual(reply.data.map((d) => [d.index, d.embedding.length]), [[0, 768], [1, 768]]);
+    const ids = await client.embeddings.create({ model: "text-embedding-3-small", input: [[15339, 1917]] });
+    assert.equal(ids.usage.prompt_tokens, 2);
+    await assert.rejects(client.embeddings.create({ model: "@cf/baai/bge-base-en-v1.5", input: [15339] }), BadRequestError);
+  },
+  async images() {
+    const reply = await client.images.generate({ model: "dall-e-2", prompt: "a red fox", size: "256x256", response_format: "b64_json" });
+    assert.equal(Buffer.from(reply.data[0].b64_json, "base64").subarray(1, 4).toString(), "PNG");
+    const linked = await client.images.generate({ model: "dall-e-2", prompt: "a red fox", size: "256x256", response_format: "url" });
+    assert.equal((await fetch(linked.data[0].url)).headers.get("content-type"), "image/png");
+  },
+  async audio() {
+    const speech = await client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Hello from Node." });
+    assert.ok((await speech.arrayBuffer()).byteLength > 100);
+    const file = await toFile(wav(), "one-second.wav", { type: "audio/wav" });
+    const heard = await client.audio.transcriptions.create({ model: "whisper-1", file });
+    assert.equal(heard.text, "Audio of 1.00 seconds.");
+    const translated = await client.audio.translations.create({ model: "whisper-1", file: await toFile(wav(), "a.wav") });
+    assert.equal(translated.text, "Translated audio of 1.00 seconds.");
+  },
+  async moderations() {
+    const reply = await client.moderations.create({ model: "omni-moderation-latest", input: "a kind sentence" });
+    assert.equal(reply.results[0].flagged, false);
+  },
+  async files() {
+    const made = await client.files.create({ file: await toFile(Buffer.from("node notes"), "notes.txt"), purpose: "assistants" });
+    assert.equal((await client.files.retrieve(made.id)).filename, "notes.txt");
+    assert.equal(await (await client.files.content(made.id)).text(), "node notes");
+    const listed = [];
+    for await (const file of client.files.list()) listed.push(file.id);
+    assert.ok(listed.includes(made.id));
+    assert.equal((await client.files.delete(made.id)).deleted, true);
+  },
+  async vector_stores() {
+    const file = await client.files.create({ file: await toFile(Buffer.from("Oslo is the capital of Norway."), "oslo.txt"),
+      purpose: "assistants" });
+    const store = await client.vectorStores.create({ name: "node smoke" });
+    const attached = await client.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 300 });
+    assert.equal(attached.status, "completed");
+    let found = [];
+    for (let i = 0; i < 20 && !found.length; i++) { // Vectorize makes vectors queryable shortly after
+      found = (await client.vectorStores.search(store.id, { query: "capital of Norway" })).data;
+      if (!found.length) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.equal(found[0].file_id, file.id);
+    assert.equal((await client.vectorStores.delete(store.id)).deleted, true);
+  },
+};
+
+let failed = 0;
+for (const [name, check] of Object.entries(CHECKS)) {
+  try {
+    await check();
+    console.log(`ok ${name}`);
+  } catch (error) {
+    failed += 1;
+    console.log(`not ok ${name}: ${String(error?.stack ?? error).split("\n").slice(0, 4).join(" | ")}`);
+  }
+}
+process.exit(failed ? 1 : 0);
