@@ -1,9 +1,7 @@
 -- D1 schema for workers-openai. Idempotent: safe to apply any number of times.
 
 -- API keys, stored only as SHA-256 hashes. `prefix` (first characters of the key) helps people
--- recognise a key in listings; `project` groups keys that share stored objects. `admin` keys
--- (scripts/keys.py create --admin) may manage keys in the console. On a database made before the
--- column: ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+-- recognise a key in listings; `project` groups keys that share stored objects.
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -11,8 +9,13 @@ CREATE TABLE IF NOT EXISTS api_keys (
   prefix TEXT NOT NULL,
   project TEXT,
   created_at INTEGER NOT NULL,
-  revoked_at INTEGER,
-  admin INTEGER NOT NULL DEFAULT 0
+  revoked_at INTEGER
+);
+
+-- Keys that may manage keys in the console (scripts/keys.py create --admin). A table of its own
+-- rather than a column: SQLite cannot add a column idempotently, and migrations must be.
+CREATE TABLE IF NOT EXISTS admin_keys (
+  key_id TEXT PRIMARY KEY REFERENCES api_keys (id)
 );
 
 -- One row per request, keyed by the request id: a redelivered queue message inserts nothing.

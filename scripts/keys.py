@@ -51,10 +51,12 @@ def d1(args, sql: str) -> list:
 def create(args) -> None:
     secret = "sk-wo-" + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
-    d1(args, "INSERT INTO api_keys (id, name, key_hash, prefix, project, admin, created_at) VALUES ("
-             + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
-                                               secret[:10], args.project, int(args.admin), int(time.time())))
-             + ")")
+    insert = ("INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) VALUES ("
+              + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
+                                                secret[:10], args.project, int(time.time()))) + ")")
+    if args.admin:  # the admin row in the same wrangler call
+        insert += f"; INSERT INTO admin_keys (key_id) VALUES ({literal(key_id)})"
+    d1(args, insert)
     kind = "admin key" if args.admin else "key"
     print(json.dumps({"id": key_id, "name": args.name, "admin": args.admin, "key": secret}) if args.json else
           f"created {kind} {key_id} ({args.name}); the key is shown only now:\n{secret}")
@@ -69,7 +71,8 @@ def show(args, rows: list) -> None:
 
 
 def list_keys(args) -> None:
-    show(args, d1(args, "SELECT id, name, prefix, project, admin, created_at, revoked_at FROM api_keys "
+    show(args, d1(args, "SELECT id, name, prefix, project, admin_keys.key_id IS NOT NULL AS admin, created_at, "
+                        "revoked_at FROM api_keys LEFT JOIN admin_keys ON admin_keys.key_id = api_keys.id "
                         "ORDER BY created_at"))
 
 

@@ -42,7 +42,8 @@ async def page(deps: Deps, listing: Listing, params, to_object: Callable[[Row], 
         where.append(_PAST[direction].format(by=listing.order_column, id=listing.id_column))
         values += [cursor[0], cursor[0], cursor[1]]
     order_by = f"{listing.order_column} {direction.upper()}, {listing.id_column} {direction.upper()}"
-    rows = await deps.db.query(f"SELECT {listing.columns} FROM {listing.table} WHERE {' AND '.join(where)} "
+    condition = f"WHERE {' AND '.join(where)} " if where else ""  # an unscoped list has none
+    rows = await deps.db.query(f"SELECT {listing.columns} FROM {listing.table} {condition}"
                                f"ORDER BY {order_by} LIMIT ?", (*values, params.limit + 1))
     objects = [to_object(row) for row in rows]
     return envelope(objects, params.limit, before is not None)

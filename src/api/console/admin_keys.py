@@ -1,22 +1,23 @@
-"""/v1/console/keys: list, create and revoke API keys, for admin keys only (made with
-`scripts/keys.py create --admin`; the console never makes admin keys). Others get 403.
+"""/v1/console/keys: list, create and revoke API keys, for admin keys only (those in the
+admin_keys table: `scripts/keys.py create --admin`; the console never makes admin keys). Others get 403.
 
 Admin rights are read from D1 on every call (not from the auth cache), so taking them away or
 revoking the key takes effect at once here."""
 import hashlib
 import secrets
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic.v1 import conint, constr
 
 from api import pages
-from api.errors import InvalidRequest, NotFound, PermissionDenied
+from api.errors import NotFound, PermissionDenied
 from api.ports import Deps, Row
 from api.types.common import Params
 from api.validate import parse, parse_request
 from api.web import ApiRequest, ApiResponse
 
-COLUMNS = "id, name, prefix, project, admin, created_at, revoked_at"
+COLUMNS = "id, name, prefix, project, admin_keys.key_id IS NOT NULL AS admin, created_at, revoked_at"
+KEYS = "api_keys LEFT JOIN admin_keys ON admin_keys.key_id = api_keys.id"
 Label = constr(strict=True, strip_whitespace=True, min_length=1, max_length=200)
 
 
@@ -27,6 +28,7 @@ class KeyCreateParams(Params):
 
 class KeyListParams(Params):
     limit: conint(ge=1, le=100) = 100  # query text: "2" is coerced
+    order: Literal["asc", "desc"] = "desc"
     after: Optional[str] = None
 
 
@@ -42,9 +44,9 @@ def mint() -> tuple:
 
 
 async def is_admin(req: ApiRequest, deps: Deps) -> bool:
-    rows = await deps.db.query("SELECT admin FROM api_keys WHERE id = ? AND revoked_at IS NULL",
-                               (req.key.id,))
-    return bool(rows and rows[0]["admin"])
+    rows = await deps.db.query("SELECT 1 FROM admin_keys JOIN api_keys ON api_keys.id = admin_keys.key_id "
+                               "WHERE key_id = ? AND revoked_at IS NULL", (req.key.id,))
+    return bool(rows)
 
 
 async def _require_admin(req: ApiRequest, deps: Deps) -> None:
@@ -56,17 +58,8 @@ async def _require_admin(req: ApiRequest, deps: Deps) -> None:
 async def list_api_keys(req: ApiRequest, deps: Deps) -> ApiResponse:
     await _require_admin(req, deps)
     params = parse(KeyListParams, dict(req.query))
-    cursor = None
-    if params.after is not None:
-        rows = await deps.db.query("SELECT created_at, id FROM api_keys WHERE id = ?", (params.after,))
-        if not rows:
-            raise InvalidRequest(f"Invalid value for 'after': no key {params.after}.", param="after",
-                                 code="invalid_value")
-        cursor = (rows[0]["created_at"], rows[0]["id"])
-    where, values, order_by = pages.keyset("desc", cursor)
-    rows = await deps.db.query(f"SELECT {COLUMNS} FROM api_keys {'WHERE ' + where[0] if where else ''} "
-                               f"ORDER BY {order_by} LIMIT ?", (*values, params.limit + 1))
-    return ApiResponse(pages.page([key_object(row) for row in rows], params.limit))
+    # Every key of the deployment: an admin manages them all.
+    return ApiResponse(await pages.page(deps, pages.Listing(KEYS, COLUMNS, [], "key"), params, key_object))
 
 
 async def create_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
@@ -75,8 +68,8 @@ async def create_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
     key_id, secret = mint()
     row = {"id": key_id, "name": params.name, "prefix": secret[:10], "project": params.project,
            "admin": 0, "created_at": int(deps.now()), "revoked_at": None}
-    await deps.db.execute("INSERT INTO api_keys (id, name, key_hash, prefix, project, admin, created_at) "
-                          "VALUES (?, ?, ?, ?, ?, 0, ?)",
+    await deps.db.execute("INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?)",
                           (key_id, params.name, hashlib.sha256(secret.encode()).hexdigest(), row["prefix"],
                            params.project, row["created_at"]))
     return ApiResponse({**key_object(row), "key": secret})  # the only time the secret is shown
@@ -89,7 +82,7 @@ async def delete_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
     key_id = req.params["key_id"]
     await deps.db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                           (int(deps.now()), key_id))
-    rows = await deps.db.query(f"SELECT {COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+    rows = await deps.db.query(f"SELECT {COLUMNS} FROM {KEYS} WHERE id = ?", (key_id,))
     if not rows:
         raise NotFound(f"No API key found with id '{key_id}'.", param="key_id")
     return ApiResponse(key_object(rows[0]))

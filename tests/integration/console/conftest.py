@@ -15,9 +15,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 SCREENSHOTS = ROOT / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    # Playwright gives every launch a new empty --user-data-dir of its own.
+    # Playwright gives every launch a new empty --user-data-dir of its own. Module scope: its sync
+    # API keeps an event loop running in this thread while it is open (asyncio.run elsewhere fails).
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield launched

@@ -9,10 +9,11 @@ def add_key(deps, key_id: str, project=None, admin=False, revoked_at=None, creat
     """Inserts a key and returns the headers that authenticate with it."""
     secret = f"sk-wo-{key_id}-secret"
     run(deps.db.execute(
-        "INSERT INTO api_keys (id, name, key_hash, prefix, project, admin, created_at, revoked_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (key_id, f"{key_id} name", auth.key_hash(secret), secret[:10], project, int(admin), created_at,
-         revoked_at)))
+        "INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at, revoked_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key_id, f"{key_id} name", auth.key_hash(secret), secret[:10], project, created_at, revoked_at)))
+    if admin:
+        run(deps.db.execute("INSERT INTO admin_keys (key_id) VALUES (?)", (key_id,)))
     return {"authorization": f"Bearer {secret}"}
 
 

@@ -1,18 +1,10 @@
 """GET /v1/console/me and /v1/console/usage: the caller, and the usage of its owner's keys only."""
 import pytest
 
-from api import auth
 from unit.console.keys_support import add_key, add_usage
 from unit.support import call
 
 TODAY = "2026-01-01"  # the deps clock (unit.support.NOW)
-
-
-@pytest.fixture(autouse=True)
-def empty_auth_cache():
-    auth._verified.clear()
-    yield
-    auth._verified.clear()
 
 
 def get(deps, path, headers=None, **query):

@@ -11,13 +11,6 @@ ROUTES = [("GET", "/v1/console/keys", None), ("POST", "/v1/console/keys", {"name
           ("DELETE", "/v1/console/keys/key_plain", None)]
 
 
-@pytest.fixture(autouse=True)
-def empty_auth_cache():
-    auth._verified.clear()
-    yield
-    auth._verified.clear()
-
-
 @pytest.fixture
 def admin(deps):
     return add_key(deps, "key_admin", admin=True)
@@ -34,7 +27,7 @@ def test_every_route_refuses_keys_that_are_not_admin(deps, method, path, body, w
                "revoked admin": lambda: add_key(deps, "key_old", admin=True, revoked_at=CREATED + 1),
                "local dev": lambda: None}[who]()
     if who == "revoked admin":  # revoked after it was verified: the auth cache still accepts it
-        auth._verified[auth.key_hash("sk-wo-key_old-secret")] = (auth.ApiKey("key_old", "key_old"), NOW + 60)
+        deps.isolate.keys[auth.key_hash("sk-wo-key_old-secret")] = (auth.ApiKey("key_old", "key_old"), NOW + 60)
     before = deps.db.conn.execute("SELECT COUNT(*), COUNT(revoked_at) FROM api_keys").fetchone()
     response = call(deps, method, path, body, headers=headers)
     assert (response.status, response.body) == (403, REFUSED)
@@ -67,7 +60,7 @@ def test_create_validates(deps, admin, body, param):
 def test_revoke_stops_the_key_and_keeps_its_row(deps, admin):
     victim = add_key(deps, "key_victim")
     assert call(deps, "GET", "/v1/models", headers=victim).status == 200
-    auth._verified.clear()  # as after api.auth.CACHE_SECONDS
+    deps.isolate.keys.clear()  # as after api.auth.CACHE_SECONDS
     response = call(deps, "DELETE", "/v1/console/keys/key_victim", headers=admin)
     assert (response.status, response.body["id"], response.body["revoked_at"]) == (200, "key_victim", NOW)
     assert call(deps, "GET", "/v1/models", headers=victim).status == 401
