@@ -64,6 +64,7 @@ def test_reasoning_is_shown_apart_from_the_answer(page):
     assert finished(page).startswith("Done")
     assert page.text_content(".reasoning-text") == "Thinking about: why is the sky blue"
     assert page.text_content(ANSWER) == "Echo: why is the sky blue"
+    screenshot(page, "playground-reasoning")
 
 
 def test_tool_calls_are_shown(page):
