@@ -2,20 +2,11 @@
 owner — every key of its project (or the key alone, without one), never anyone else's."""
 import time
 
-from pydantic.v1 import conint
-
 from api.console import admin_keys
 from api.ports import Deps
-from api.types.common import Params
+from api.types.console import UsageParams
 from api.validate import parse
 from api.web import ApiRequest, ApiResponse
-
-MAX_DAYS = 366
-
-
-class UsageParams(Params):
-    days: conint(ge=1, le=MAX_DAYS) = 30  # query text: "7" is coerced
-
 
 # usage_daily is per key; the owner is a project (or a key without one), so its rows are those of
 # every key whose owner is the caller's — plus the caller's own, for keys with no row (local dev).

@@ -3,33 +3,17 @@ admin_keys table: `scripts/keys.py create --admin`; the console never makes admi
 
 Admin rights are read from D1 on every call (not from the auth cache), so taking them away or
 revoking the key takes effect at once here."""
-import hashlib
 import secrets
-from typing import Literal, Optional
 
-from pydantic.v1 import conint, constr
-
-from api import pages
+from api import auth, pages
 from api.errors import NotFound, PermissionDenied
 from api.ports import Deps, Row
-from api.types.common import Params
+from api.types.console import KeyCreateParams, KeyListParams
 from api.validate import parse, parse_request
 from api.web import ApiRequest, ApiResponse
 
 COLUMNS = "id, name, prefix, project, admin_keys.key_id IS NOT NULL AS admin, created_at, revoked_at"
 KEYS = "api_keys LEFT JOIN admin_keys ON admin_keys.key_id = api_keys.id"
-Label = constr(strict=True, strip_whitespace=True, min_length=1, max_length=200)
-
-
-class KeyCreateParams(Params):
-    name: Label
-    project: Optional[Label] = None  # keys of one project share usage and stored objects
-
-
-class KeyListParams(Params):
-    limit: conint(ge=1, le=100) = 100  # query text: "2" is coerced
-    order: Literal["asc", "desc"] = "desc"
-    after: Optional[str] = None
 
 
 def key_object(row: Row) -> dict:
@@ -70,7 +54,7 @@ async def create_api_key(req: ApiRequest, deps: Deps) -> ApiResponse:
            "admin": 0, "created_at": int(deps.now()), "revoked_at": None}
     await deps.db.execute("INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) "
                           "VALUES (?, ?, ?, ?, ?, ?)",
-                          (key_id, params.name, hashlib.sha256(secret.encode()).hexdigest(), row["prefix"],
+                          (key_id, params.name, auth.key_hash(secret), row["prefix"],
                            params.project, row["created_at"]))
     return ApiResponse({**key_object(row), "key": secret})  # the only time the secret is shown
 
