@@ -1,11 +1,18 @@
 // Stored objects of the signed-in key's owner, one list per kind, each object's JSON one click
-// away. A new kind of stored object (stored responses, once /v1/responses exists) is one entry in KINDS.
+// away. A new kind of stored object is one entry in KINDS: where its list is, where one object's
+// JSON is, and the columns to show. (OpenAI has no list of responses or conversations: the
+// console's own routes list them.)
 import { api } from "./api.js";
 import { $, clear, dateOf, h } from "./dom.js";
 
 export const KINDS = [
-  { title: "Files", path: "/v1/files", columns: { filename: String, purpose: String, bytes: String, created_at: dateOf } },
-  { title: "Vector stores", path: "/v1/vector_stores",
+  { title: "Responses", list: "/v1/console/responses", item: "/v1/responses",
+    columns: { status: String, previous_response_id: String, created_at: dateOf } },
+  { title: "Conversations", list: "/v1/console/conversations", item: "/v1/conversations",
+    columns: { created_at: dateOf } },
+  { title: "Files", list: "/v1/files", item: "/v1/files",
+    columns: { filename: String, purpose: String, bytes: String, created_at: dateOf } },
+  { title: "Vector stores", list: "/v1/vector_stores", item: "/v1/vector_stores",
     columns: { name: String, status: String, usage_bytes: String, created_at: dateOf } },
 ];
 const PAGE = 20;
@@ -16,7 +23,7 @@ export async function open() {
     const card = h("div", { class: "card" }, h("h2", {}, kind.title));
     lists.append(card);
     try {
-      const page = await api(`${kind.path}?limit=${PAGE}`);
+      const page = await api(`${kind.list}?limit=${PAGE}`);
       card.append(...listTable(kind, page));
     } catch (error) {
       card.append(h("p", { class: "error" }, error.message));
@@ -27,7 +34,7 @@ export async function open() {
 function listTable(kind, page) {
   const names = Object.keys(kind.columns);
   const rows = page.data.map((object) => {
-    const path = `${kind.path}/${encodeURIComponent(object.id)}`;
+    const path = `${kind.item}/${encodeURIComponent(object.id)}`;
     const link = h("button", { type: "button", class: "link", title: `GET ${path}`, onclick: () => show(path) }, object.id);
     return h("tr", {}, h("td", {}, link), names.map((name) => h("td", {}, kind.columns[name](object[name] ?? ""))));
   });

@@ -12,7 +12,7 @@ from api.resources import images
 from api.resources import files
 from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
-from api.console import account, admin_keys
+from api.console import account, admin_keys, stored
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -88,6 +88,8 @@ ROUTES: List[Route] = [
     Route("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.delete_conversation_item),
     Route("GET", "/v1/console/me", account.retrieve_console_session),
     Route("GET", "/v1/console/usage", account.retrieve_console_usage),
+    Route("GET", "/v1/console/responses", stored.list_stored_responses),
+    Route("GET", "/v1/console/conversations", stored.list_stored_conversations),
     Route("GET", "/v1/console/keys", admin_keys.list_api_keys),
     Route("POST", "/v1/console/keys", admin_keys.create_api_key),
     Route("DELETE", "/v1/console/keys/{key_id}", admin_keys.delete_api_key),

@@ -7,7 +7,7 @@ import pytest
 from integration.devserver import ROOT, tool_env
 
 FAMILIES = ["models", "chat", "chat_stream", "chat_tools", "completions", "embeddings", "images", "audio",
-            "moderations", "files", "vector_stores"]
+            "moderations", "files", "vector_stores", "responses", "conversations"]
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 // package-lock.json) against a running worker: node tests/node/smoke.mjs BASE_URL API_KEY.
 // Prints one `ok NAME` or `not ok NAME: error` line per family; exits 1 if any failed.
 // tests/integration/test_node_sdk.py runs it against the dev server. A new endpoint family
-// (Responses, Batches, ...) is one more entry in CHECKS.
+// (Batches, Assistants, ...) is one more entry in CHECKS.
 import assert from "node:assert/strict";
-import OpenAI, { BadRequestError, toFile } from "openai";
+import OpenAI, { BadRequestError, NotFoundError, toFile } from "openai";
 
 const [baseURL, apiKey] = process.argv.slice(2);
 const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0, timeout: 30_000 });
@@ -114,6 +114,27 @@ const CHECKS = {
     }
     assert.equal(found[0].file_id, file.id);
     assert.equal((await client.vectorStores.delete(store.id)).deleted, true);
+  },
+  async responses() {
+    const reply = await client.responses.create({ model: CHAT, input: "hello responses", instructions: "Be brief." });
+    assert.equal(reply.output_text, "Echo: hello responses");
+    assert.equal((await client.responses.retrieve(reply.id)).output_text, reply.output_text);
+    const stream = await client.responses.create({ model: CHAT, input: "[[words:4]] stream", stream: true });
+    let text = "";
+    for await (const event of stream) if (event.type === "response.output_text.delta") text += event.delta;
+    assert.equal(text, "w1 w2 w3 w4");
+    const chained = await client.responses.create({ model: CHAT, previous_response_id: reply.id, input: "again" });
+    assert.equal(chained.previous_response_id, reply.id);
+    await client.responses.delete(reply.id);
+    await assert.rejects(client.responses.retrieve(reply.id), NotFoundError);
+  },
+  async conversations() {
+    const conversation = await client.conversations.create({ metadata: { topic: "smoke" } });
+    await client.responses.create({ model: CHAT, conversation: conversation.id, input: "remember me" });
+    const items = [];
+    for await (const item of client.conversations.items.list(conversation.id, { order: "asc" })) items.push(item);
+    assert.deepEqual(items.map((item) => item.role), ["user", "assistant"]);
+    assert.equal((await client.conversations.delete(conversation.id)).deleted, true);
   },
 };
 

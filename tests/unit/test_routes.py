@@ -10,7 +10,7 @@ from api.resources import images
 from api.resources import files
 from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
-from api.console import account, admin_keys
+from api.console import account, admin_keys, stored
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -80,6 +80,8 @@ CASES = [
      conversations.delete_conversation_item, {**CID, "item_id": "msg_1"}),
     ("GET", "/v1/console/me", "/v1/console/me", account.retrieve_console_session, {}),
     ("GET", "/v1/console/usage", "/v1/console/usage", account.retrieve_console_usage, {}),
+    ("GET", "/v1/console/responses", "/v1/console/responses", stored.list_stored_responses, {}),
+    ("GET", "/v1/console/conversations", "/v1/console/conversations", stored.list_stored_conversations, {}),
     ("GET", "/v1/console/keys", "/v1/console/keys", admin_keys.list_api_keys, {}),
     ("POST", "/v1/console/keys", "/v1/console/keys", admin_keys.create_api_key, {}),
     ("DELETE", "/v1/console/keys/{key_id}", "/v1/console/keys/key_1", admin_keys.delete_api_key,

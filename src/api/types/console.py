@@ -1,4 +1,4 @@
-"""Params of the console's routes (/v1/console/...): usage window, and keys (list, create)."""
+"""Params of the console's routes (/v1/console/...): usage window, lists, and keys (create)."""
 from typing import Literal, Optional
 
 from pydantic.v1 import conint, constr
@@ -18,7 +18,8 @@ class KeyCreateParams(Params):
     project: Optional[Label] = None  # keys of one project share usage and stored objects
 
 
-class KeyListParams(Params):
+class ConsoleListParams(Params):
+    """Query of the console's lists (keys, stored responses and conversations)."""
     limit: conint(ge=1, le=100) = 100  # query text: "2" is coerced
     order: Literal["asc", "desc"] = "desc"
     after: Optional[str] = None

@@ -59,6 +59,7 @@ def test_stored_objects_link_to_their_json(page, server, member, tmp_path):
     (tmp_path / "notes.txt").write_text("console notes")
     uploaded = client.files.create(file=(tmp_path / "notes.txt").open("rb"), purpose="assistants")
     store = client.vector_stores.create(name="console <b>store</b>")
+    response = client.responses.create(model="gpt-4o-mini", input="keep me")
     sign_in(page, member["key"])
     visit(page, "stored")
     page.click(f"button.link:has-text('{uploaded.id}')")
@@ -67,6 +68,9 @@ def test_stored_objects_link_to_their_json(page, server, member, tmp_path):
     assert page.locator("#stored-lists td:has-text('console <b>store</b>')").count() == 1  # a name is text
     page.click(f"button.link:has-text('{store.id}')")
     page.wait_for_selector(f"#stored-json:has-text('\"id\": \"{store.id}\"')")
+    page.click(f"button.link:has-text('{response.id}')")
+    page.wait_for_selector(f"#stored-json:has-text('\"output_text\"')")
+    assert page.text_content("#stored-json").startswith(f"GET /v1/responses/{response.id}\n")
     screenshot(page, "stored")
 
 
