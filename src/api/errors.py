@@ -75,6 +75,11 @@ class UpstreamError(ApiError):
     code = "upstream_error"
 
 
+class ModelOutputError(UpstreamError):
+    """The model answered, but not what the request's mode requires (a forced tool call, valid
+    arguments): another try may well succeed."""
+
+
 # Workers AI error codes (the "<code>: <description>" of InferenceUpstreamError) → our errors.
 _WORKERS_AI = {
     5007: (ModelNotFound, None), 3042: (ModelNotFound, None),

@@ -1,6 +1,6 @@
 """Function calling through the official SDK, per model family: tool calls whole and streamed
 (reassembled by hand and by the SDK's stream helper), parallel calls, the multi-turn round trip and
-tool_choice.
+tool_choice none/auto (forced calls: test_chat_forced_tools.py).
 
 The AI stand-in calls the first tool on [[call]] (the named ones on [[call:A,B]]) with arguments it
 generates from the tool's JSON Schema (every property; strings "text", integers 1, the first enum
@@ -185,42 +185,6 @@ def test_pydantic_function_tool_arguments_are_parsed(client, model):
 
 
 # --- tool_choice ---------------------------------------------------------------------------------
-
-def test_named_tool_choice_forces_a_call_without_a_marker(client):
-    choice = {"type": "function", "function": {"name": "get_time"}}
-    reply = client.chat.completions.create(model=OPENAI_SHAPED, messages=user("what now"), tools=TOOLS,
-                                           tool_choice=choice)
-    assert reply.choices[0].finish_reason == "tool_calls"
-    assert reply.choices[0].message.content is None
-    assert calls_of(reply.choices[0].message.tool_calls) == [("get_time", TIME_ARGS)]
-    # Streamed, a forced call is generated whole (to verify it) and then played back.
-    with client.chat.completions.stream(model=OPENAI_SHAPED, messages=user("what now"), tools=TOOLS,
-                                        tool_choice=choice) as stream:
-        final = stream.get_final_completion()
-    assert final.choices[0].finish_reason == "tool_calls"
-    assert calls_of(final.choices[0].message.tool_calls) == [("get_time", TIME_ARGS)]
-    assert final.choices[0].message.tool_calls[0].id == reply.choices[0].message.tool_calls[0].id
-
-
-@pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize("tool_choice", ["required", {"type": "function", "function": {"name": "get_time"}}])
-@pytest.mark.parametrize("model", [NATIVE, LLAMA4])
-def test_forced_call_the_model_did_not_make_is_502(client, model, tool_choice, stream):
-    # Native models ignore tool_choice; we check that the call was made, before any byte is sent.
-    with pytest.raises(openai.InternalServerError) as failed:
-        client.chat.completions.create(model=model, messages=user("no marker here"), tools=TOOLS,
-                                       tool_choice=tool_choice, stream=stream)
-    assert failed.value.status_code == 502
-    assert (failed.value.body["type"], failed.value.body["code"]) == ("server_error", "tool_call_missing")
-    assert isinstance(failed.value, openai.APIStatusError)
-
-
-@pytest.mark.parametrize("model", [NATIVE, LLAMA4])
-def test_required_is_met_when_the_model_calls(client, model):
-    reply = client.chat.completions.create(model=model, messages=user("[[call:get_time]] now"), tools=TOOLS,
-                                           tool_choice="required")
-    assert calls_of(reply.choices[0].message.tool_calls) == [("get_time", TIME_ARGS)]
-
 
 @pytest.mark.parametrize("model", FAMILIES)
 def test_tool_choice_none_answers_in_text(client, model):

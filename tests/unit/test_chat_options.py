@@ -164,8 +164,9 @@ def test_a_model_that_cannot_stream_is_called_whole_and_streamed(deps, model):
 def test_a_model_that_cannot_stream_streams_its_tool_calls(deps):
     answer = choices_result(None, "tool_calls", model=GPT_OSS, tool_calls=[oai_call("call_a", "f", '{"x":1}')])
     choices = by_choice(stream_chat(deps, answer, model=GPT_OSS, tools=[F]))[0]
-    call = {"index": 0, **oai_call("call_a", "f", '{"x":1}')}
-    assert [c["delta"] for c in choices[1:]] == [{"tool_calls": [call]}, {}]
+    head = {"index": 0, **oai_call("call_a", "f", "")}
+    assert [c["delta"] for c in choices[1:]] == [
+        {"tool_calls": [head]}, {"tool_calls": [{"index": 0, "function": {"arguments": '{"x":1}'}}]}, {}]
     assert choices[-1]["finish_reason"] == "tool_calls"
 
 

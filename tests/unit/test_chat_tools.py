@@ -1,5 +1,6 @@
-"""Chat completions with tools: tools and tool_choice as each model family takes them, forced calls
-verified, tool calls in responses and streams (from every upstream shape), multi-turn tool ids."""
+"""Chat completions with tools: tools and tool_choice as each model family takes them, tool calls
+in responses and streams (from every upstream shape), multi-turn tool ids. Forced calls:
+test_chat_forced_tools.py."""
 import json
 import re
 
@@ -78,63 +79,6 @@ def test_tool_choice_auto_sends_the_tools_without_a_choice(deps, model):
     inputs = model_inputs(deps)
     assert ([t["function"]["name"] for t in inputs["tools"]], "tool_choice" in inputs) == (
         ["get_weather", "get_time"], False)
-
-
-def test_named_tool_choice_on_an_openai_shaped_model_is_sent_upstream(deps):
-    response = create_chat(deps, oai_tool_result(oai_call("call_x", "get_time", "{}")), model=GLM,
-                           tools=[WEATHER, TIME], tool_choice=NAMED_TIME)
-    inputs = model_inputs(deps)
-    assert ([t["function"]["name"] for t in inputs["tools"]], inputs["tool_choice"]) == (["get_time"], NAMED_TIME)
-    assert response.body["choices"][0]["finish_reason"] == "tool_calls"
-
-
-def test_required_with_one_tool_is_the_same_as_naming_it(deps):
-    create_chat(deps, oai_tool_result(oai_call("call_x", "get_weather", "{}")), model=GLM, tools=[WEATHER],
-                tool_choice="required")
-    assert model_inputs(deps)["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
-
-
-def test_required_with_several_tools_on_an_openai_shaped_model(deps):
-    response = create_chat(deps, oai_tool_result(oai_call("call_x", "get_time", "{}")), model=GLM,
-                           tools=[WEATHER, TIME], tool_choice="required")
-    inputs = model_inputs(deps)
-    assert (inputs["tool_choice"], len(inputs["tools"])) == ("required", 2)
-    assert response.status == 200
-
-
-def test_required_is_verified_on_openai_shaped_models(deps):
-    response = create_chat(deps, choices_result("I'd rather chat."), model=GLM, tools=[WEATHER, TIME],
-                           tool_choice="required")
-    assert (response.status, response.body) == (502, error(
-        f"{GLM} did not call a tool though tool_choice required it; try again or use a model that enforces "
-        "tool_choice.", code="tool_call_missing", type="server_error"))
-
-
-@pytest.mark.parametrize("tool_choice,tools,called", [
-    ("required", [WEATHER, TIME], "a tool"),
-    ("required", [WEATHER], "'get_weather'"),
-    (NAMED_TIME, [WEATHER, TIME], "'get_time'"),
-])
-def test_native_models_that_do_not_call_a_forced_tool_fail(deps, tool_choice, tools, called):
-    response = create_chat(deps, native("The weather is nice."), tools=tools, tool_choice=tool_choice)
-    assert (response.status, response.body) == (502, error(
-        f"{LLAMA} did not call {called} though tool_choice required it; try again or use a model that enforces "
-        "tool_choice.", code="tool_call_missing", type="server_error"))
-    assert "tool_choice" not in model_inputs(deps)  # native models take no tool_choice
-
-
-def test_a_native_model_calling_another_tool_than_the_named_one_fails(deps):
-    response = create_chat(deps, native_tools([flat_call("get_weather", PARIS)]), tools=[WEATHER, TIME],
-                           tool_choice=NAMED_TIME)
-    assert (response.status, response.body["error"]["code"]) == (502, "tool_call_missing")
-    assert [t["function"]["name"] for t in model_inputs(deps)["tools"]] == ["get_time"]
-
-
-def test_a_native_model_calling_the_forced_tool_succeeds(deps):
-    response = create_chat(deps, native_tools([flat_call("get_time", {"zone": "UTC"})]), tools=[WEATHER, TIME],
-                           tool_choice=NAMED_TIME)
-    assert response.body["choices"][0]["message"]["tool_calls"] == [
-        wired_call("call_0003", "get_time", '{"zone":"UTC"}')]
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", GLM])
@@ -337,47 +281,9 @@ def test_native_tool_call_stream(deps, model, call, call_id):
           "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}], "tool_calls")
 
 
-def test_a_forced_tool_that_must_be_verified_is_fetched_whole_and_streamed(deps):
-    answer = oai_tool_result(oai_call("call_up1", "get_time", '{"zone":"UTC"}'))
-    parsed = stream_chat(deps, answer, model=GLM, tools=[WEATHER, TIME], tool_choice="required")
-    assert "stream" not in model_inputs(deps)  # called whole, so the call can be checked first
-    assert tool_call_entries(parsed) == ([{"index": 0, **wired_call("call_up1", "get_time", '{"zone":"UTC"}')}],
-                                         "tool_calls")
-    assert by_choice(parsed)[0][0]["delta"] == {"role": "assistant", "content": None}  # as OpenAI opens a call
-    assert parsed[-1] == DONE
-
-
-@pytest.mark.parametrize("model,answer", [(GLM, choices_result("No.")), ("gpt-4o", native("No."))])
-def test_a_missing_forced_call_fails_before_the_stream_starts(deps, model, answer):
-    response = create_chat(deps, answer, model=model, tools=[WEATHER, TIME], tool_choice="required", stream=True)
-    assert (response.status, response.body["error"]["code"]) == (502, "tool_call_missing")
-
-
-def test_a_forced_tool_is_verified_so_the_stream_is_played_back_from_a_whole_result(deps):
-    call = {"id": "call_up2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
-    whole = choices_result(None, "tool_calls", tool_calls=[call])
-    entries, reason = tool_call_entries(stream_chat(deps, whole, model=GLM, tools=[WEATHER, TIME],
-                                                    tool_choice=NAMED_TIME))
-    assert "stream" not in model_inputs(deps)
-    assert model_inputs(deps)["tool_choice"] == {"type": "function", "function": {"name": "get_time"}}
-    assert (reason, entries) == ("tool_calls", [{"index": 0, **call}])
-
-
 def test_streamed_tool_call_arguments_reassemble_to_json(deps):
     entries, _ = tool_call_entries(stream_chat(deps, OAI_TWO_CALLS, model=GLM, tools=[WEATHER, TIME]))
     arguments = {}
     for entry in entries:
         arguments[entry["index"]] = arguments.get(entry["index"], "") + entry["function"]["arguments"]
     assert {i: json.loads(a) for i, a in arguments.items()} == {0: PARIS, 1: {}}
-
-
-def test_a_named_tool_on_gpt_oss_is_really_forced(deps):
-    # gpt-oss may answer a forced call as JSON text with finish_reason "stop" (cloudflare/ai#560; shared
-    # notes workers-ai.md §2b, §4.8): the client must get the call, or a clear error — not the text.
-    leaked = choices_result('{"name": "get_time", "arguments": {"zone": "UTC"}}', "stop",
-                            model="@cf/openai/gpt-oss-120b")
-    response = create_chat(deps, leaked, model="@cf/openai/gpt-oss-120b", tools=[WEATHER, TIME], tool_choice=NAMED_TIME)
-    if response.status == 200:
-        assert response.body["choices"][0]["message"].get("tool_calls"), response.body
-    else:
-        assert (response.status, response.body["error"]["code"]) == (502, "tool_call_missing")

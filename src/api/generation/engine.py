@@ -5,12 +5,13 @@ import asyncio
 from typing import List
 
 from api import usage
-from api.errors import UpstreamError
+from api.errors import ModelOutputError
+from api.generation import forcing
 from api.generation.choices import ChoiceStream, WholeChoice, stop_whole, tool_ids
-from api.generation.outputs import Generation, NewId, StreamedGeneration, generation, recover_leaked_call
+from api.generation.outputs import Generation, NewId, StreamedGeneration, generation
 from api.generation.plan import Plan
 from api.ports import Deps
-from api.usage import Meter
+from api.usage import Meter, Usage
 
 
 def finish(result: Generation, plan: Plan, new_id: NewId) -> Generation:
@@ -18,28 +19,46 @@ def finish(result: Generation, plan: Plan, new_id: NewId) -> Generation:
     result = stop_whole(result, plan.stops)
     if plan.single_call:
         result.tool_calls = result.tool_calls[:1]
-    if plan.forced_tool is not None and not result.tool_calls:
-        result = recover_leaked_call(result, plan.forced_tool, new_id)
-    if plan.forced_tool is not None:
-        names = [call.name for call in result.tool_calls]
-        if not names or (plan.forced_tool and plan.forced_tool not in names):
-            wanted = f"'{plan.forced_tool}'" if plan.forced_tool else "a tool"
-            raise UpstreamError(f"{plan.spec.id} did not call {wanted} though tool_choice required it; "
-                                "try again or use a model that enforces tool_choice.", code="tool_call_missing")
+    if plan.forced is not None:
+        result = forcing.check(result, plan.forced, plan.spec.id, new_id)
     if plan.check_json and result.finish_reason != "length" and not result.tool_calls:
         plan.check_json(result.text or "")
     return result
 
 
+async def _choice(plan: Plan, deps: Deps, inputs: dict, estimate: int, new_id: NewId, spent: List[Usage]):
+    """One choice's checked result. A forced call the model did not make properly is asked for
+    once more (the client would retry anyway); the usage of every attempt is paid for."""
+    attempts, mine = 2 if plan.forced is not None else 1, []
+    for attempt in range(1, attempts + 1):
+        result = generation(await deps.ai.run(plan.spec.id, inputs, plan.options), plan.spec, plan.limit,
+                            estimate, new_id)
+        mine.append(result.usage)
+        spent.append(result.usage)
+        try:
+            checked = finish(result, plan, new_id)
+        except ModelOutputError as exc:
+            if attempt == attempts:
+                raise ModelOutputError(f"{exc.message[:-1]}, also when asked again.", code=exc.code) from None
+            continue
+        checked.usage = sum(mine, Usage())
+        return checked
+
+
 async def whole(plan: Plan, deps: Deps, meter: Meter) -> List[Generation]:
     """Every choice's whole result. The tokens are paid for whether or not the checks pass, so
-    the usage is recorded before them."""
+    the usage of every attempt is recorded, once all have ended, before any failure is raised."""
     new_id = tool_ids(deps)
-    answers = await asyncio.gather(*(deps.ai.run(plan.spec.id, inputs, plan.options) for inputs in plan.calls))
-    results = [generation(answer, plan.spec, plan.limit, estimate, new_id)
-               for answer, estimate in zip(answers, plan.prompt_estimates)]
-    usage.record(meter, deps, plan.spec.id, sum((r.usage for r in results), usage.Usage()))
-    return [finish(result, plan, new_id) for result in results]
+    spent: List[Usage] = []
+    outcomes = await asyncio.gather(*(_choice(plan, deps, inputs, estimate, new_id, spent)
+                                      for inputs, estimate in zip(plan.calls, plan.prompt_estimates)),
+                                    return_exceptions=True)
+    if spent:
+        usage.record(meter, deps, plan.spec.id, sum(spent, Usage()))
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes
 
 
 async def stream(plan: Plan, deps: Deps, meter: Meter) -> ChoiceStream:

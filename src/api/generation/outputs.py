@@ -107,8 +107,8 @@ def generation(result, spec: ModelSpec, limit: Optional[int], prompt_estimate: i
         reasoning, text = split_thinking(text)
     tool_calls = [tool_call(c, new_id) for c in calls]
     usage = Usage.parse(result.get("usage")) or Usage(prompt_estimate, tokens.estimate(reasoning + text))
-    if tool_calls:
-        reason = "tool_calls"
+    if tool_calls or reason == "tool_calls":  # never a "tool_calls" finish without calls
+        reason = "tool_calls" if tool_calls else None
     return Generation(text if text or not tool_calls else None,
                       reason or finish_reason(usage.completion_tokens, limit), usage,
                       reasoning or None, tool_calls, logprobs)
@@ -148,11 +148,16 @@ class Delta:
 
 
 def deltas_of(whole: Generation) -> List[Delta]:
-    """A whole result as stream deltas, for models (or modes) that cannot stream."""
-    calls = [{"index": i, **call.wire()} for i, call in enumerate(whole.tool_calls)]
+    """A whole result as stream deltas, for models (or modes) that cannot stream. Tool calls go as
+    OpenAI streams them: id and name with empty arguments first, then the arguments."""
+    calls = []
+    for i, call in enumerate(whole.tool_calls):
+        head = call.wire()
+        calls.append(Delta(tool_calls=[{"index": i, **head, "function": {**head["function"], "arguments": ""}}]))
+        if call.arguments:
+            calls.append(Delta(tool_calls=[{"index": i, "function": {"arguments": call.arguments}}]))
     return [d for d in (Delta(reasoning=whole.reasoning or ""),
-                        Delta(text=whole.text or "", logprobs=whole.logprobs),
-                        Delta(tool_calls=calls)) if d]
+                        Delta(text=whole.text or "", logprobs=whole.logprobs), *calls) if d]
 
 
 class ThinkSplitter:
@@ -275,7 +280,8 @@ class StreamedGeneration:
         usage = self.usage or Usage(self.prompt_estimate, tokens.estimate("".join(self.emitted)))
         if self.calls:
             return "tool_calls", usage
-        return self.reason or finish_reason(usage.completion_tokens, self.limit), usage
+        reason = None if self.reason == "tool_calls" else self.reason  # never "tool_calls" without calls
+        return reason or finish_reason(usage.completion_tokens, self.limit), usage
 
     @property
     def tool_calls(self) -> List[ToolCall]:

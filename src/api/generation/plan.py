@@ -6,7 +6,8 @@ from typing import List, Optional
 from api import tokens
 from api.catalog import NO_STREAM, REASONING, TOOLS, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter
-from api.generation import messages, sampling, structured
+from api.generation import forcing, messages, sampling, structured
+from api.generation.forcing import Forced
 from api.generation.stops import stop_sequences
 from api.ports import Deps
 from api.types.chat import ChatCompletionCreateParams
@@ -26,13 +27,13 @@ class Plan:
     limit: Optional[int]
     stops: List[str]
     check_json: Optional[structured.Check] = None
-    forced_tool: Optional[str] = None  # "" for any tool (required), a name for a named tool
+    forced: Optional[Forced] = None  # the tool call tool_choice requires (checked, retried once)
     single_call: bool = False  # parallel_tool_calls false: we keep the first call, whatever the model did
     whole: bool = False  # call without streaming, even when the client streams
 
 
 def _tools(params: ChatCompletionCreateParams, spec: ModelSpec) -> tuple:
-    """(inputs for tools, the tool a call is forced to: a name, "" for any, or None)."""
+    """(inputs for tools, the call tool_choice forces or None)."""
     choice = params.tool_choice
     if not params.tools:
         if choice not in (None, "none", "auto"):
@@ -48,14 +49,15 @@ def _tools(params: ChatCompletionCreateParams, spec: ModelSpec) -> tuple:
         raise InvalidRequest(f"'tool_choice' names '{named}', which is not in 'tools'.", param="tool_choice")
     if choice == "required" and len(names) == 1:
         named = names[0]  # a forced single tool is the same as naming it, which models enforce
-    forced = named if named is not None else ("" if choice == "required" else None)
+    checks = forcing.validators(params.tools)
+    forced = None if named is None and choice != "required" else forcing.forced(checks, named or "", spec)
     tools = [t for t in params.tools if named is None or t.function.name == named]
     inputs = {"tools": messages.model_tools(tools, spec)}
     if params.parallel_tool_calls is False and spec.shape == "openai":
         inputs["parallel_tool_calls"] = False  # native schemas have no such field: we enforce it
     if spec.shape == "openai" and forced is not None:
-        # Named choices are enforced upstream and "required" is advisory; we verify both, as
-        # some models (gpt-oss) answer a forced call as JSON text instead.
+        # Without JSON mode these inputs are what the model gets: named choices are enforced
+        # upstream and "required" is advisory; we check both.
         inputs["tool_choice"] = {"type": "function", "function": {"name": named}} if named else "required"
     return inputs, forced
 
@@ -101,7 +103,7 @@ def _fit(spec: ModelSpec, params, prompt_estimate: int, limit: Optional[int], pa
 
 async def chat(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) -> Plan:
     converted = await messages.model_messages(params.messages, spec, deps.web.fetch_bytes)
-    tool_inputs, forced_tool = _tools(params, spec)
+    tool_inputs, forced = _tools(params, spec)
     response_format = structured.model_response_format(params.response_format, spec)
     stops = stop_sequences(params.stop)
     prompt_estimate = messages.prompt_estimate(converted)
@@ -117,10 +119,12 @@ async def chat(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
     affinity = params.prompt_cache_key or params.user
     options = {"extraHeaders": {"x-session-affinity": affinity}} if affinity else None
     check_json = structured.checker(params.response_format, spec.id)
-    whole = spec.has(NO_STREAM) or check_json is not None or forced_tool is not None or (
+    if forced is not None and forced.as_json:
+        inputs = forcing.json_mode_inputs(inputs, params.tools, forced, spec)
+    whole = spec.has(NO_STREAM) or check_json is not None or forced is not None or (
         response_format is not None and spec.shape != "openai")  # native JSON mode cannot stream
     n = params.n or 1
-    return Plan(spec, [inputs] * n, [prompt_estimate] * n, options, limit, stops, check_json, forced_tool,
+    return Plan(spec, [inputs] * n, [prompt_estimate] * n, options, limit, stops, check_json, forced,
                 params.parallel_tool_calls is False, whole)
 
 

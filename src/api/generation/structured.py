@@ -46,12 +46,13 @@ def _refuse_remote(uri: str):
 
 
 @functools.lru_cache(maxsize=64)
-def validator(schema_json: str) -> Callable:
+def validator(schema_json: str, param: str = "response_format.json_schema.schema") -> Callable:
+    """The compiled check of a client's schema; a schema that does not compile is a 400 on `param`."""
     try:
         return fastjsonschema.compile(json.loads(schema_json), handlers=_NoRemoteRefs())
     except Exception as exc:  # noqa: BLE001 - any failure to compile is a bad schema (re.error, ...)
-        raise InvalidRequest(f"Invalid JSON schema in 'response_format.json_schema.schema': {exc}",
-                             param="response_format.json_schema.schema", code="invalid_value") from None
+        raise InvalidRequest(f"Invalid JSON schema in '{param}': {exc}", param=param,
+                             code="invalid_value") from None
 
 
 def checker(fmt: Optional[ResponseFormat], model: str) -> Optional[Check]:

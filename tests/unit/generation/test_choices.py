@@ -95,7 +95,8 @@ def test_a_whole_result_played_back():
     async def collect():
         return [d async for d in choice.deltas()]
     assert run(collect()) == [Delta(reasoning="Hm"), Delta(text="Hi"), Delta(tool_calls=[
-        {"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}"}}])]
+        {"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": ""}}]),
+        Delta(tool_calls=[{"index": 0, "function": {"arguments": "{}"}}])]
     assert choice.ending() == ("tool_calls", Usage(4, 2))
 
 

@@ -61,11 +61,12 @@ def test_a_drained_stream_records_usage_once(deps):
     assert sent_usage(deps) == [(LLAMA, 5, 2)]
 
 
-def test_usage_is_recorded_when_a_forced_tool_call_is_missing(deps):
+def test_usage_of_both_attempts_is_recorded_when_a_forced_tool_call_is_missing(deps):
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
-    response = create_chat(deps, native("prose instead", 9, 4), tools=[tool], tool_choice="required")
+    response = create_chat(deps, native("prose instead", 9, 4), native("prose again", 9, 2), tools=[tool],
+                           tool_choice="required")
     assert (response.status, response.body["error"]["code"]) == (502, "tool_call_missing")
-    assert sent_usage(deps) == [(LLAMA, 9, 4)]  # the tokens were generated and paid for
+    assert sent_usage(deps) == [(LLAMA, 18, 6)]  # the tokens were generated and paid for, twice
 
 
 def test_a_stream_request_answered_whole_is_streamed_without_reparsing(deps):

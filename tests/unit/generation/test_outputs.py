@@ -248,12 +248,16 @@ def test_generation_parts(result, spec, expected):
 def test_deltas_of_a_whole_result():
     whole = Generation("Paris.", "tool_calls", Usage(1, 1), reasoning="Think.", logprobs=LOGPROBS,
                        tool_calls=[ToolCall("call_a", "f", "{}"), ToolCall("call_b", "g", '{"x":1}')])
+    # Calls as OpenAI streams them: id and name with empty arguments, then the arguments.
     assert deltas_of(whole) == [
         Delta(reasoning="Think."), Delta(text="Paris.", logprobs=LOGPROBS),
-        Delta(tool_calls=[{"index": 0, **oai_call("call_a", "f", "{}")},
-                          {"index": 1, **oai_call("call_b", "g", '{"x":1}')}])]
+        Delta(tool_calls=[{"index": 0, **oai_call("call_a", "f", "")}]),
+        Delta(tool_calls=[{"index": 0, "function": {"arguments": "{}"}}]),
+        Delta(tool_calls=[{"index": 1, **oai_call("call_b", "g", "")}]),
+        Delta(tool_calls=[{"index": 1, "function": {"arguments": '{"x":1}'}}])]
     assert deltas_of(Generation("", "stop", Usage())) == []
-    assert deltas_of(Generation(None, "tool_calls", Usage(), tool_calls=[ToolCall("c", "f", "")]))[0].text == ""
+    assert deltas_of(Generation(None, "tool_calls", Usage(), tool_calls=[ToolCall("c", "f", "")])) == [
+        Delta(tool_calls=[{"index": 0, **oai_call("c", "f", "")}])]
 
 
 # --- ThinkSplitter --------------------------------------------------------------------------------
