@@ -18,6 +18,17 @@ CREATE TABLE IF NOT EXISTS admin_keys (
   key_id TEXT PRIMARY KEY REFERENCES api_keys (id)
 );
 
+-- A key's limits; a NULL column is no limit. `models`: a JSON array of the model names (or ids) the
+-- key may use, NULL for all. One row per key that has any limit (scripts/keys.py limits).
+CREATE TABLE IF NOT EXISTS key_limits (
+  key_id TEXT PRIMARY KEY,
+  requests_per_minute INTEGER,
+  tokens_per_day INTEGER,
+  tokens_per_month INTEGER,
+  models TEXT,
+  updated_at INTEGER NOT NULL
+);
+
 -- One row per request, keyed by the request id: a redelivered queue message inserts nothing.
 CREATE TABLE IF NOT EXISTS usage_events (
   id TEXT PRIMARY KEY,
@@ -41,6 +52,9 @@ CREATE TABLE IF NOT EXISTS usage_daily (
   completion_tokens INTEGER NOT NULL,
   PRIMARY KEY (key_id, model, day)
 );
+
+-- A key's tokens for a day or since a month's start: what the worker reads for token budgets.
+CREATE INDEX IF NOT EXISTS usage_daily_by_key_day ON usage_daily (key_id, day);
 
 CREATE TRIGGER IF NOT EXISTS usage_daily_rollup AFTER INSERT ON usage_events
 BEGIN

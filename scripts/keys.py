@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Manage API keys and read usage, in the local D1 (default) or the deployed one (--remote).
 
-  keys.py create --name NAME [--project P] [--admin]   prints the new key once; only its hash is
-                                             stored; admin keys may manage keys in the console
-  keys.py list
+  keys.py create --name NAME [--project P] [--admin] [LIMITS]
+                                   prints the new key once; only its hash is stored; admin keys may
+                                   manage keys in the console
+  keys.py list                     keys, admin flags and limits
+  keys.py limits KEY_ID [LIMITS]   set limits (running isolates see them within a minute)
   keys.py revoke KEY_ID
-  keys.py usage [--days N]                   requests and tokens per key and model per day
+  keys.py usage [--days N]         requests and tokens per key and model per day
+
+LIMITS (each optional; "none" removes one): --requests-per-minute N, --tokens-per-day N,
+--tokens-per-month N (UTC days and months, from the recorded usage), --models NAME[,NAME...]
+(OpenAI names or Workers AI ids; a name allows every name of the same model).
 
 It drives `wrangler d1 execute`, which takes no bound parameters, so every value is either
 generated here or passed through `literal()` (SQLite string quoting, NUL refused).
@@ -48,15 +54,57 @@ def d1(args, sql: str) -> list:
     return json.loads(done.stdout)[0]["results"]
 
 
+LIMITS = {"requests_per_minute": "requests-per-minute", "tokens_per_day": "tokens-per-day",
+          "tokens_per_month": "tokens-per-month", "models": "models"}
+NONE = "none"
+
+
+def limit_value(text: str):
+    """A limit from the command line: a positive integer, or "none" (no limit)."""
+    if text == NONE:
+        return NONE
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', not {text!r}")
+    return int(text)
+
+
+def models_value(text: str):
+    if text == NONE:
+        return NONE
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected model names separated by commas, or 'none'")
+    return json.dumps(names)
+
+
+def add_limit_options(parser) -> None:
+    for column, option in LIMITS.items():
+        parser.add_argument(f"--{option}", dest=column, type=models_value if column == "models" else limit_value)
+
+
+def limits_sql(key_id: str, args) -> str:
+    """The upsert of the limits given on the command line ("" when none were)."""
+    given = {column: getattr(args, column) for column in LIMITS if getattr(args, column) is not None}
+    if not given:
+        return ""
+    values = {column: None if value == NONE else value for column, value in given.items()}
+    columns = ["key_id", *values, "updated_at"]
+    row = [key_id, *values.values(), int(time.time())]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in [*values, "updated_at"])
+    return (f"INSERT INTO key_limits ({', '.join(columns)}) VALUES ({', '.join(literal(v) for v in row)}) "
+            f"ON CONFLICT (key_id) DO UPDATE SET {updates}")
+
+
 def create(args) -> None:
     secret = "sk-wo-" + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
-    insert = ("INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) VALUES ("
-              + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
-                                                secret[:10], args.project, int(time.time()))) + ")")
+    statements = ["INSERT INTO api_keys (id, name, key_hash, prefix, project, created_at) VALUES ("
+                  + ", ".join(literal(v) for v in (key_id, args.name, hashlib.sha256(secret.encode()).hexdigest(),
+                                                    secret[:10], args.project, int(time.time()))) + ")",
+                  limits_sql(key_id, args)]
     if args.admin:  # the admin row in the same wrangler call
-        insert += f"; INSERT INTO admin_keys (key_id) VALUES ({literal(key_id)})"
-    d1(args, insert)
+        statements.append(f"INSERT INTO admin_keys (key_id) VALUES ({literal(key_id)})")
+    d1(args, "; ".join(statement for statement in statements if statement))
     kind = "admin key" if args.admin else "key"
     print(json.dumps({"id": key_id, "name": args.name, "admin": args.admin, "key": secret}) if args.json else
           f"created {kind} {key_id} ({args.name}); the key is shown only now:\n{secret}")
@@ -70,10 +118,24 @@ def show(args, rows: list) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
+SHOW_LIMITS = "l.requests_per_minute, l.tokens_per_day, l.tokens_per_month, l.models"
+
+
 def list_keys(args) -> None:
-    show(args, d1(args, "SELECT id, name, prefix, project, admin_keys.key_id IS NOT NULL AS admin, created_at, "
-                        "revoked_at FROM api_keys LEFT JOIN admin_keys ON admin_keys.key_id = api_keys.id "
-                        "ORDER BY created_at"))
+    show(args, d1(args, "SELECT k.id, k.name, k.prefix, k.project, a.key_id IS NOT NULL AS admin, k.created_at, "
+                        f"k.revoked_at, {SHOW_LIMITS} FROM api_keys k LEFT JOIN admin_keys a ON a.key_id = k.id "
+                        "LEFT JOIN key_limits l ON l.key_id = k.id ORDER BY k.created_at"))
+
+
+def set_limits(args) -> None:
+    found = d1(args, f"SELECT id FROM api_keys WHERE id = {literal(args.key_id)}")
+    if not found:
+        raise SystemExit(f"no key {args.key_id}")
+    statement = limits_sql(args.key_id, args)
+    if statement:
+        d1(args, statement)
+    show(args, d1(args, f"SELECT k.id, {SHOW_LIMITS} FROM api_keys k LEFT JOIN key_limits l "
+                        f"ON l.key_id = k.id WHERE k.id = {literal(args.key_id)}"))
 
 
 def revoke(args) -> None:
@@ -98,8 +160,13 @@ def main(argv=None) -> None:
     made.add_argument("--name", required=True)
     made.add_argument("--project", help="keys of one project share stored objects")
     made.add_argument("--admin", action="store_true", help="may list, create and revoke keys in the console")
+    add_limit_options(made)
     made.set_defaults(run=create)
     commands.add_parser("list").set_defaults(run=list_keys)
+    limited = commands.add_parser("limits")
+    limited.add_argument("key_id")
+    add_limit_options(limited)
+    limited.set_defaults(run=set_limits)
     revoked = commands.add_parser("revoke")
     revoked.add_argument("key_id")
     revoked.set_defaults(run=revoke)

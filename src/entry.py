@@ -8,6 +8,7 @@ from cf import http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
 from cf.r2 import R2
+from cf.ratelimit import RateLimit
 from cf.vectorize import Vectorize
 from cf.web import Web
 
@@ -32,7 +33,7 @@ class Default(WorkerEntrypoint):
         # cheaper than the SDK wrappers' generic per-value conversion.
         env = import_from_javascript("cloudflare:workers").env
         return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
-                    web=Web(), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE),
+                    web=Web(), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE), limiter=RateLimit(env.RPM, print),
                     config=_config(env), defer=self.ctx.waitUntil, isolate=ISOLATE)
 
     async def fetch(self, request):

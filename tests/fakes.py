@@ -123,6 +123,28 @@ class DictBlobs:
         self.objects.pop(key, None)
 
 
+class WindowLimiter:
+    """The Rate Limiting binding as wrangler dev simulates it: a counter per key and wall-clock
+    aligned window, allowed while below the limit (even when delta takes it past), unchanged when
+    refused. Limit and period as in wrangler.toml's [[ratelimits]] RPM."""
+
+    def __init__(self, clock, limit: int = 3_600_000, period: int = 60):
+        self.clock, self.limit_value, self.period = clock, limit, period
+        self.counts = {}  # key → (window, count)
+        self.calls: List[tuple] = []
+
+    async def limit(self, key: str, delta: int) -> bool:
+        assert isinstance(delta, int) and 0 < delta <= 4_294_967_295
+        self.calls.append((key, delta))
+        window = int(self.clock() // self.period)
+        seen, count = self.counts.get(key, (window, 0))
+        count = count if seen == window else 0
+        if count >= self.limit_value:
+            return False
+        self.counts[key] = (window, count + delta)
+        return True
+
+
 class Clock:
     def __init__(self, now: float = 1_767_225_600.0):
         self.now = now

@@ -3,13 +3,15 @@ where errors become OpenAI error responses."""
 import traceback
 from typing import Union
 
-from api import auth, routes
+from api import auth, limits, routes
 from api.errors import ApiError, PayloadTooLarge
 from api.ports import Deps
 from api.sse import INTERNAL
 from api.web import MAX_BODY, MAX_UPLOAD, ApiRequest, ApiResponse, StreamResponse
 
-CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id"}
+CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id, retry-after, "
+        "x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
+        "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"}
 PREFLIGHT = {"access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
              "access-control-max-age": "86400"}
 
@@ -28,6 +30,7 @@ async def handle(req: ApiRequest, deps: Deps) -> Union[ApiResponse, StreamRespon
             req.route = route.template
             if not route.public:
                 req.key = await auth.authenticate(req, deps)
+                await limits.admit(req, deps)
             if req.oversized:
                 limit = MAX_UPLOAD if req.form is not None else MAX_BODY
                 raise PayloadTooLarge(f"Request body too large: the limit is {limit} bytes.")
@@ -37,6 +40,7 @@ async def handle(req: ApiRequest, deps: Deps) -> Union[ApiResponse, StreamRespon
     except Exception:  # noqa: BLE001 - never a traceback to the client; the log has it
         deps.log(f"{req.id} {req.method} {req.path} failed:\n{traceback.format_exc()}")
         response = ApiResponse(INTERNAL.body(), 500)
+    response.headers.update(limits.headers(req, deps))
     response.headers.update(CORS)
     response.headers["x-request-id"] = req.id
     return response

@@ -1,9 +1,12 @@
 """API keys: `Authorization: Bearer <key>` checked against SHA-256 hashes in D1.
 
 Verified keys are cached in the isolate (deps.isolate) for a short time so the hot path costs no D1 round
-trip; a revoked key therefore stops working within CACHE_SECONDS."""
+trip; a revoked key therefore stops working within CACHE_SECONDS. The same read brings the key's
+limits and, for a key with token budgets, its totals for today and this month (api.limits)."""
 import hashlib
 import hmac
+
+from api import limits
 from api.errors import Unauthorized
 from api.ports import Deps
 from api.web import ApiKey, ApiRequest
@@ -34,12 +37,28 @@ async def authenticate(req: ApiRequest, deps: Deps) -> ApiKey:
     cached = deps.isolate.keys.get(digest)
     if cached and cached[1] > deps.now():
         return cached[0]
-    rows = await deps.db.query(
-        "SELECT id, key_hash, project FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
-        (digest,))
+    day = limits.utc_day(deps.now())
+    rows = await deps.db.query(KEY, (day, day[:7] + "-01", digest))
     if not rows or not hmac.compare_digest(rows[0]["key_hash"], digest):
         raise Unauthorized("Incorrect API key provided. You can create and revoke keys with "
                            "scripts/keys.py.")
-    key = ApiKey(id=rows[0]["id"], owner=rows[0]["project"] or rows[0]["id"])
+    row = rows[0]
+    key = ApiKey(id=row["id"], owner=row["project"] or row["id"], limits=limits.KeyLimits.of_row(row))
+    if row["day_tokens"] is not None:
+        limits.remember_spend(deps, key.id, day, row["day_tokens"], row["month_tokens"])
     deps.isolate.keys[digest] = (key, deps.now() + CACHE_SECONDS)
     return key
+
+
+# The key, its limits, and (only for keys with a token budget) its tokens today and this month.
+KEY = """
+SELECT k.id, k.key_hash, k.project,
+       l.requests_per_minute, l.tokens_per_day, l.tokens_per_month, l.models,
+       CASE WHEN l.tokens_per_day IS NULL AND l.tokens_per_month IS NULL THEN NULL ELSE
+         (SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage_daily
+          WHERE key_id = k.id AND day = ?) END AS day_tokens,
+       CASE WHEN l.tokens_per_day IS NULL AND l.tokens_per_month IS NULL THEN NULL ELSE
+         (SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage_daily
+          WHERE key_id = k.id AND day >= ?) END AS month_tokens
+FROM api_keys k LEFT JOIN key_limits l ON l.key_id = k.id
+WHERE k.key_hash = ? AND k.revoked_at IS NULL"""

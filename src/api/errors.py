@@ -69,6 +69,16 @@ class RateLimited(ApiError):
     code = "rate_limit_exceeded"
 
 
+class QuotaExceeded(RateLimited):
+    """A spent budget: OpenAI's insufficient_quota, which retrying soon will not cure, so SDKs are
+    told not to (openai-python and openai-node honour x-should-retry)."""
+    type = "insufficient_quota"
+    code = "insufficient_quota"
+
+    def __init__(self, message: str, headers=None):
+        super().__init__(message, headers={**(headers or {}), "x-should-retry": "false"})
+
+
 class UpstreamError(ApiError):
     """Workers AI failed or answered something we cannot use."""
     status = 502
@@ -83,7 +93,7 @@ class ModelOutputError(UpstreamError):
 # Workers AI error codes (the "<code>: <description>" of InferenceUpstreamError) → our errors.
 _WORKERS_AI = {
     5007: (ModelNotFound, None), 3042: (ModelNotFound, None),
-    3036: (RateLimited, "insufficient_quota"), 3040: (RateLimited, "rate_limit_exceeded"),
+    3036: (QuotaExceeded, None), 3040: (RateLimited, "rate_limit_exceeded"),
     3006: (PayloadTooLarge, None), 8001: (InvalidRequest, "invalid_value"),
     5004: (InvalidRequest, "invalid_value"), 5016: (PermissionDenied, "model_terms_not_accepted"),
     5035: (PermissionDenied, "model_requires_paid_plan"), 3007: (UpstreamError, "upstream_timeout"),
@@ -91,9 +101,17 @@ _WORKERS_AI = {
 }
 
 
+CAPACITY_RETRY_SECONDS = 2  # Workers AI says "try again" for 3040 and no more; SDKs wait this long
+
+
 def workers_ai_error(code: int, description: str, model: str) -> ApiError:
     kind, label = _WORKERS_AI.get(code, (UpstreamError, None))
+    message = f"Workers AI error {code} for {model}: {description}"
     if kind is ModelNotFound:
         return ModelNotFound(model, "is not available on Workers AI")
+    if kind is QuotaExceeded:
+        return QuotaExceeded(message)
+    if kind is RateLimited:
+        return RateLimited(message, code=label, headers={"retry-after": str(CAPACITY_RETRY_SECONDS)})
     status = 504 if label == "upstream_timeout" else None
-    return kind(f"Workers AI error {code} for {model}: {description}", code=label, status=status)
+    return kind(message, code=label, status=status)

@@ -69,6 +69,12 @@ class VectorIndex(Protocol):
     async def delete(self, ids: List[str]) -> None: ...
 
 
+class RateLimiter(Protocol):
+    async def limit(self, key: str, delta: int) -> bool:
+        """Adds `delta` to `key`'s counter in the current window; False (nothing added) when the
+        counter had already reached the configured limit (the Workers Rate Limiting binding)."""
+
+
 class JobQueue(Protocol):
     async def send_batch(self, bodies: List[dict]) -> None: ...
 
@@ -98,6 +104,8 @@ class Isolate:
     keys: Dict[str, Tuple[Any, float]] = field(default_factory=dict)  # key hash → (ApiKey, expiry)
     usage: List[dict] = field(default_factory=list)  # usage events waiting for the batched send
     configs: Dict[tuple, Config] = field(default_factory=dict)  # parsed vars per raw values
+    spend: Dict[str, Any] = field(default_factory=dict)  # key id → api.limits.Spend (token budgets)
+    requests: Dict[str, Tuple[int, int]] = field(default_factory=dict)  # key id → (minute, requests seen)
 
 
 def new_id(prefix: str) -> str:
@@ -113,6 +121,7 @@ class Deps:
     blobs: Blobs
     vectors: VectorIndex
     runs: JobQueue  # the runs queue (api.runs): background work, apart from usage and ingestion
+    limiter: RateLimiter
     config: Config
     defer: Callable[[Awaitable[Any]], None]  # run after the response is sent (ctx.waitUntil)
     now: Callable[[], float] = time.time

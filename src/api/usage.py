@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import List, Optional
 
+from api import limits
 from api.ports import Deps, QueueMessage
 from api.web import ApiRequest
 
@@ -68,6 +69,7 @@ def event(meter: Meter, deps: Deps, model: str, used: Usage) -> dict:
 
 
 def record(meter: Meter, deps: Deps, model: str, used: Usage) -> None:
+    limits.count_tokens(deps, meter.key_id, used.prompt_tokens + used.completion_tokens)
     pending = deps.isolate.usage
     pending.append(event(meter, deps, model, used))
     if len(pending) == 1:

@@ -9,9 +9,10 @@ SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-contro
 
 @dataclass
 class ApiKey:
-    """The caller, once authenticated: usage and (later) stored objects belong to `owner`."""
+    """The caller, once authenticated: usage and stored objects belong to `owner`."""
     id: str
     owner: str
+    limits: Any = None  # api.limits.KeyLimits, or None for a key without limits
 
 
 class Binary(Protocol):

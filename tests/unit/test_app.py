@@ -9,7 +9,9 @@ from api.errors import workers_ai_error
 from api.web import ApiRequest, StreamResponse
 from unit.support import call, drain, error, native, native_stream, post, run
 
-CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id"}
+CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": (
+    "x-request-id, retry-after, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, "
+    "x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens")}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 MISSING_KEY = ("You didn't provide an API key. You need to provide your API key in an Authorization "
                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")

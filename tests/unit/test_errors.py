@@ -15,7 +15,7 @@ def test_body_has_all_four_keys():
 @pytest.mark.parametrize("code,status,type_,error_code", [
     (5007, 404, "invalid_request_error", "model_not_found"),
     (3042, 404, "invalid_request_error", "model_not_found"),
-    (3036, 429, "rate_limit_error", "insufficient_quota"),
+    (3036, 429, "insufficient_quota", "insufficient_quota"),
     (3040, 429, "rate_limit_error", "rate_limit_exceeded"),
     (3006, 413, "invalid_request_error", "request_too_large"),
     (8001, 400, "invalid_request_error", "invalid_value"),
@@ -34,3 +34,8 @@ def test_workers_ai_codes(code, status, type_, error_code):
         assert exc.message == f"The model `{MODEL}` is not available on Workers AI."
     else:
         assert exc.message == f"Workers AI error {code} for {MODEL}: Description"
+
+
+def test_capacity_errors_say_when_to_retry_and_spent_quota_says_not_to():
+    assert workers_ai_error(3040, "Capacity", MODEL).headers == {"retry-after": "2"}
+    assert workers_ai_error(3036, "Neurons", MODEL).headers == {"x-should-retry": "false"}

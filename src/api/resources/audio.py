@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Optional, Tuple
 
-from api import catalog, tokens, usage
+from api import catalog, limits, tokens, usage
 from api.media import transcripts
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, PayloadTooLarge, UnsupportedParameter, UpstreamError
@@ -126,7 +126,7 @@ async def create_transcription(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse(TranscriptionCreateParams, fields)
     refuse_unsupported(params, {"stream": bool, "include": bool})
     _refuse_temperature(params.temperature)
-    spec = catalog.resolve(params.model, catalog.SPEECH_TO_TEXT, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.SPEECH_TO_TEXT)
     inputs = await _inputs(spec, upload, content_type, "transcribe", params.language, params.prompt)
     transcript = await _transcribe(req, deps, spec, inputs)
     if not transcript.language and params.language:
@@ -139,7 +139,7 @@ async def create_translation(req: ApiRequest, deps: Deps) -> ApiResponse:
     upload, content_type = _upload(fields)
     params = parse(TranslationCreateParams, fields)
     _refuse_temperature(params.temperature)
-    spec = catalog.resolve(params.model, catalog.SPEECH_TO_TEXT, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.SPEECH_TO_TEXT)
     if not spec.has(catalog.TRANSLATE):
         raise InvalidRequest(f"The model `{params.model}` cannot translate; use whisper-1 "
                              "(whisper-large-v3-turbo).", param="model", code="model_not_supported")
@@ -192,7 +192,7 @@ async def create_speech(req: ApiRequest, deps: Deps) -> ApiResponse:
     if params.stream_format == "sse":
         raise UnsupportedParameter("stream_format", "value 'sse' is not supported: the audio is "
                                                     "streamed as raw bytes (stream_format 'audio')")
-    spec = catalog.resolve(params.model, catalog.TEXT_TO_SPEECH, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.TEXT_TO_SPEECH)
     inputs = _aura_inputs(params) if spec.has(catalog.SPEAKERS) else _melotts_inputs(spec, params)
     body = _audio_body(await deps.ai.run(spec.id, inputs), spec)
     if body is None:

@@ -3,7 +3,7 @@ structured output, stop sequences, n choices, images, reasoning and prompt cachi
 from contextlib import aclosing
 from typing import AsyncIterator
 
-from api import catalog, sse, usage
+from api import catalog, limits, sse, usage
 from api.generation import engine, plan as planning, sampling
 from api.generation.choices import ChoiceStream, WholeChoice
 from api.generation.outputs import Delta, Generation
@@ -37,7 +37,7 @@ async def create_chat_completion(req: ApiRequest, deps: Deps):
     params = parse_request(ChatCompletionCreateParams, req)
     refuse_unsupported(params, NEVER)
     include_usage = sampling.include_usage(params)
-    spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.CHAT)
     plan = await planning.chat(params, spec, deps)
     base = {"id": deps.new_id("chatcmpl-"), "created": int(deps.now()), "model": spec.id}
     meter = usage.Meter.of(req)

@@ -2,7 +2,7 @@
 from contextlib import aclosing
 from typing import AsyncIterator, List
 
-from api import catalog, sse, usage
+from api import catalog, limits, sse, usage
 from api.errors import InvalidRequest, UnsupportedParameter
 from api.generation import engine, plan as planning, sampling
 from api.generation.choices import ChoiceStream
@@ -35,7 +35,7 @@ async def create_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
         raise InvalidRequest("'best_of' must be at least 'n'.", param="best_of")
     if params.best_of not in (None, 1, n):
         raise UnsupportedParameter("best_of", "can only equal 'n': choices cannot be ranked without logprobs")
-    spec = catalog.resolve(params.model, catalog.CHAT, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.CHAT)
     plan = planning.completion(params, spec, prompts)
     echoes = [p if params.echo else "" for p in prompts for _ in range(n)]
     base = {"id": deps.new_id("cmpl-"), "object": "text_completion", "created": int(deps.now()),

@@ -6,7 +6,7 @@ import math
 import struct
 from typing import List, Tuple, Union
 
-from api import catalog, token_ids, tokens, usage
+from api import catalog, limits, token_ids, tokens, usage
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, UpstreamError
 from api.ports import Deps
@@ -77,7 +77,7 @@ def encode(vector: List[float], encoding_format: str):
 async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(EmbeddingCreateParams, req)
     texts, sent_ids = _texts(params)
-    spec = catalog.resolve(params.model, catalog.EMBEDDINGS, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.EMBEDDINGS)
     dims = _dimensions(params.dimensions, spec)
     batches = [texts[i:i + spec.max_batch] for i in range(0, len(texts), spec.max_batch)]
     results = await asyncio.gather(*(deps.ai.run(spec.id, {"text": b}) for b in batches))

@@ -4,7 +4,7 @@ import asyncio
 import base64
 from typing import List, Optional, Tuple
 
-from api import catalog, tokens, usage
+from api import catalog, limits, tokens, usage
 from api.media import imaging, png, signing
 from api.errors import InvalidRequest, NotFound, PermissionDenied
 from api.media.imaging import ImageModel
@@ -24,7 +24,7 @@ Image = Tuple[bytes, str]  # bytes, "png" | "jpeg"
 
 async def create_image(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(ImageGenerateParams, req)
-    model = _model(params.model or imaging.FLUX, imaging.GENERATE, deps)
+    model = _model(req, params.model or imaging.FLUX, imaging.GENERATE, deps)
     imaging.check_prompt(params.prompt, model)
     size = imaging.size_of(params.size, model)
     inputs = {"prompt": params.prompt, **_dimensions(size), **imaging.tuning(model, params.quality, params.style)}
@@ -37,7 +37,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
     white = repaint, black = keep."""
     params = parse(ImageEditParams, form_fields(req))
     image, dims = await _png(params.image, "image")
-    model = _model(params.model, imaging.INPAINT, deps)
+    model = _model(req, params.model, imaging.INPAINT, deps)
     imaging.check_prompt(params.prompt, model)
     size = imaging.size_of(params.size, model, fallback=dims)
     if params.mask is not None:
@@ -65,7 +65,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
 async def create_image_variation(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse(ImageCreateVariationParams, form_fields(req))
     image, dims = await _png(params.image, "image")
-    model = _model(params.model, imaging.IMG2IMG, deps)
+    model = _model(req, params.model, imaging.IMG2IMG, deps)
     size = imaging.size_of(params.size, model, fallback=dims)
     inputs = {"prompt": VARIATION_PROMPT, "image": list(image), "strength": VARIATION_STRENGTH,
               **_dimensions(size)}
@@ -90,14 +90,16 @@ async def retrieve_image_content(req: ApiRequest, deps: Deps) -> ApiResponse:
                                      "cache-control": f"private, max-age={remaining}"})
 
 
-def _model(name: Optional[str], mode: str, deps: Deps) -> ImageModel:
+def _model(req: ApiRequest, name: Optional[str], mode: str, deps: Deps) -> ImageModel:
     """Generations run the named text-to-image model. Edits and variations have one model each
     (inpainting, img2img): OpenAI's names and no name select it; a Workers AI id must be it."""
     wanted = {imaging.IMG2IMG: imaging.IMG2IMG_MODEL, imaging.INPAINT: imaging.INPAINT_MODEL}.get(mode)
     if name is None:
+        limits.check_model(req, deps, wanted, wanted)
         return imaging.profile(wanted)
-    spec = catalog.resolve(name, catalog.IMAGES, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, name, catalog.IMAGES)
     if wanted and not name.startswith("@cf/"):
+        limits.check_model(req, deps, wanted, name)
         return imaging.profile(wanted)
     model = imaging.profile(spec.id)
     if model.mode != mode:

@@ -1,5 +1,6 @@
-"""GET /v1/models and /v1/models/{model}: catalog models and the configured aliases."""
-from api import catalog
+"""GET /v1/models and /v1/models/{model}: catalog models and the configured aliases (for a key
+with a model list, only those it may use)."""
+from api import catalog, limits
 from api.errors import ModelNotFound
 from api.ports import Deps
 from api.web import ApiRequest, ApiResponse
@@ -16,20 +17,22 @@ def model_object(model_id: str, spec) -> dict:
     return found
 
 
-def _objects(deps: Deps) -> dict:
-    objects = {m.id: model_object(m.id, m) for m in catalog.MODELS}
+def _objects(req: ApiRequest, deps: Deps) -> dict:
+    allowed = req.key.limits if req.key else None
+    objects = {m.id: model_object(m.id, m) for m in catalog.MODELS if limits.allows(allowed, m.id, deps)}
     for alias, target in catalog.aliases(deps.config.model_aliases).items():
-        objects[alias] = model_object(alias, catalog.BY_ID.get(target))
+        if limits.allows(allowed, target, deps):
+            objects[alias] = model_object(alias, catalog.BY_ID.get(target))
     return objects
 
 
 async def list_models(req: ApiRequest, deps: Deps) -> ApiResponse:
-    return ApiResponse({"object": "list", "data": list(_objects(deps).values())})
+    return ApiResponse({"object": "list", "data": list(_objects(req, deps).values())})
 
 
 async def retrieve_model(req: ApiRequest, deps: Deps) -> ApiResponse:
     name = req.params["model"]
-    found = _objects(deps).get(name)
+    found = _objects(req, deps).get(name)
     if found is None:
         catalog.ensure_current(name, name)
         raise ModelNotFound(name)

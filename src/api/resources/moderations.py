@@ -4,7 +4,7 @@ import asyncio
 import json
 from typing import Dict, FrozenSet, List, Tuple
 
-from api import catalog, tokens, usage
+from api import catalog, limits, tokens, usage
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.ports import Deps
 from api.types.moderations import MAX_INPUT_CHARS, MAX_INPUTS, ModerationCreateParams
@@ -141,7 +141,7 @@ def result_object(unsafe: bool, codes: List[str]) -> dict:
 async def create_moderation(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(ModerationCreateParams, req)
     texts = _texts(params)
-    spec = catalog.resolve(params.model, catalog.MODERATION, deps.config.model_aliases)
+    spec = limits.resolve_model(req, deps, params.model, catalog.MODERATION)
     outputs = await asyncio.gather(*(
         deps.ai.run(spec.id, {"messages": [{"role": "user", "content": text}], **GUARD_INPUTS})
         for _, text in texts))
