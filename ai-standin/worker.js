@@ -12,6 +12,9 @@
 //   [[words:N]]  reply "w1 … wN"              [[delay:MS]]  wait MS between streamed events
 //   [[slow:MS]]  wait MS before answering      [[fail:CODE]] throw CODE
 //   [[fail-mid:CODE]]  stream the first two content events, then error with CODE
+//   [[drop-mid]] stream the first two content events, then end the stream (no usage, no [DONE])
+//   [[hang]]     answer only after 10 minutes      [[hang-mid]]  stall after two content events
+//   [[malformed]]  a result of no known shape; streamed, an event that is not JSON after the first
 //   [[split]]    deliver every streamed event in two reads
 //   [[chars:N]]  stream the content in pieces of N characters (so stop sequences straddle pieces)
 //   [[call]] / [[call:NAME]] / [[call:A,B]]  call the first tool / those tools (needs `tools`)
@@ -159,6 +162,7 @@ function attempt(fn, detail) {
 const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 const words = (text) => text.split(/\s+/).filter(Boolean);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const HANG_MS = 10 * 60 * 1000; // [[hang]]: long past any deadline of the worker
 const toInt = (value) => Number.parseInt(value ?? "", 10) || 0;
 // Words as a stream emits them: the first bare, every later one after a space.
 const spaced = (list) => list.map((word, i) => (i === 0 ? word : ` ${word}`));
@@ -768,17 +772,20 @@ function oaiStreamEvents(gen) {
   return [...merged, ["end", sse({ response: "", usage: usageWire(gen) })], ["end", SSE_DONE]];
 }
 
-// The SSE events of a streamed completion, in order. With fail-mid only the lead events and the
-// first two content events are produced (the caller then errors the stream).
-function streamEvents(gen, output, failMid) {
+// The SSE events of a streamed completion, in order. A stream cut mid-way (fail-mid, drop-mid,
+// hang-mid) has only the lead events and the first two content events (the caller then errors,
+// ends or stalls the stream); a malformed one has an event that is not JSON after the first.
+function streamEvents(gen, output, { cut, malformed }) {
   const tagged = output === "native" ? nativeStreamEvents(gen) : oaiStreamEvents(gen);
-  if (!failMid) return tagged.map(([, event]) => event);
   const kept = [];
   let contents = 0;
   for (const [tag, event] of tagged) {
-    if (tag === "end") break;
+    if (cut && tag === "end") break;
     kept.push(event);
-    if (tag === "content" && ++contents === 2) break;
+    if (tag !== "content") continue;
+    contents++;
+    if (malformed && contents === 1) kept.push('data: {"response": "cut off\n\n');
+    if (cut && contents === 2) break;
   }
   return kept;
 }
@@ -794,12 +801,14 @@ function halves(event) {
 // a genuinely incremental stream rather than one buffered blob. It is pull-based with no read-ahead
 // (highWaterMark 0) because `controller.error()` discards chunks still queued: erroring only once
 // the consumer asks for the event after the last one makes fail-mid deliver its events first.
-function sseStream(events, { delayMs, split, failCode }) {
+function sseStream(events, { delayMs, split, failCode, hang }) {
   let next = 0;
   let cancelled = false;
   return new ReadableStream({
     async pull(controller) {
       if (next === events.length) {
+        if (hang) await sleep(HANG_MS);
+        if (cancelled) return;
         if (failCode !== undefined) controller.error(aiError(failCode));
         else controller.close();
         return;
@@ -821,7 +830,9 @@ async function generateText(model, spec, inputs, options) {
   const { markers, clean } = parseMarkers(req.userText);
 
   if ("slow" in markers) await sleep(toInt(markers.slow));
+  if ("hang" in markers) await sleep(HANG_MS);
   if ("fail" in markers) throw aiError(toInt(markers.fail) || UNKNOWN_ERROR_CODE);
+  if ("malformed" in markers && !req.stream) return { unexpected: "shape" };
 
   const ctx = { model, spec, caps, req, markers, clean };
   const choices = Array.from({ length: req.n }, (_, i) => planChoice(ctx, i));
@@ -843,10 +854,12 @@ async function generateText(model, spec, inputs, options) {
   // gpt-oss and kimi answer a streaming request with the whole result, as the real binding does.
   if (req.stream && !caps.noStream) {
     const failMid = "fail-mid" in markers;
-    return sseStream(streamEvents(gen, spec.output, failMid), {
+    const cut = failMid || "drop-mid" in markers || "hang-mid" in markers;
+    return sseStream(streamEvents(gen, spec.output, { cut, malformed: "malformed" in markers }), {
       delayMs: toInt(markers.delay),
       split: "split" in markers,
       failCode: failMid ? toInt(markers["fail-mid"]) || UNKNOWN_ERROR_CODE : undefined,
+      hang: "hang-mid" in markers,
     });
   }
   return spec.output === "oai" ? oaiResult(gen) : nativeResult(gen);

@@ -2,9 +2,9 @@
 from workers import WorkerEntrypoint, import_from_javascript
 
 from api import app, jobs
-from api.catalog import parse_aliases
+from api.catalog import parse_aliases, timeouts
 from api.ports import Config, Deps, Isolate
-from cf import http, queues
+from cf import faults, http, queues
 from cf.ai import WorkersAI
 from cf.d1 import D1
 from cf.r2 import R2
@@ -28,21 +28,33 @@ def _config(env) -> Config:
 
 
 class Default(WorkerEntrypoint):
-    def _deps(self) -> Deps:
-        # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
-        # cheaper than the SDK wrappers' generic per-value conversion.
-        env = import_from_javascript("cloudflare:workers").env
-        return Deps(ai=WorkersAI(env.AI), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
+    def _deps(self, env) -> Deps:
+        return Deps(ai=WorkersAI(env.AI, timeouts), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
                     web=Web(), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE), limiter=RateLimit(env.RPM, print),
                     config=_config(env), defer=self.ctx.waitUntil, isolate=ISOLATE)
 
     async def fetch(self, request):
-        deps = self._deps()
+        env = _bindings()
+        deps = self._deps(env)
+        if deps.config.local_dev_key:  # the local environment: its test-only fault injection
+            header = request.js_object.headers.get(faults.HEADER)
+            deps = faults.for_request(deps, header if isinstance(header, str) else "", env)
         response = await app.handle(await http.api_request(request), deps)
         return http.js_response(response, deps)
 
     async def queue(self, batch, env=None, ctx=None):
-        await queues.consume(batch, self._deps())
+        bindings = _bindings()
+        deps = self._deps(bindings)
+        if deps.config.local_dev_key:
+            await faults.consume(batch, deps, bindings)
+        else:
+            await queues.consume(batch, deps)
 
     async def scheduled(self, controller, env=None, ctx=None):
-        await jobs.sweep(self._deps())
+        await jobs.sweep(self._deps(_bindings()))
+
+
+def _bindings():
+    # The raw JS bindings: the adapters in cf/ convert values themselves, once, which is far
+    # cheaper than the SDK wrappers' generic per-value conversion.
+    return import_from_javascript("cloudflare:workers").env

@@ -58,6 +58,25 @@ class ModelSpec:
         return 0.0 if self.has(PENALTY_0) else -2.0
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds we wait on Workers AI, which has no client timeout of its own: for a whole answer
+    (or a stream to start), and between two reads of a stream."""
+    answer: float
+    idle: float = 60.0
+
+
+# Per task: a whole chat answer may be thousands of tokens of a big model; audio files are long.
+TIMEOUTS = {CHAT: Timeouts(300.0), EMBEDDINGS: Timeouts(60.0), MODERATION: Timeouts(60.0),
+            SPEECH_TO_TEXT: Timeouts(300.0), TEXT_TO_SPEECH: Timeouts(120.0), IMAGES: Timeouts(120.0)}
+
+
+def timeouts(model_id: str) -> Timeouts:
+    """For any model we are asked to run (an uncatalogued @cf/ id is most likely text generation)."""
+    spec = BY_ID.get(model_id)
+    return TIMEOUTS[spec.task if spec else CHAT]
+
+
 def chat(model_id: str, shape: str, context: int, *features: str) -> ModelSpec:
     return ModelSpec(model_id, CHAT, shape, context, frozenset(features))
 

@@ -57,7 +57,10 @@ class EventParser:
                 self.done = True
                 break
             if data:
-                payloads.append(json.loads(data))
+                try:
+                    payloads.append(json.loads(data))
+                except ValueError:
+                    raise UpstreamError("Workers AI sent a stream event that is not JSON.") from None
         return payloads
 
     def end(self) -> None:

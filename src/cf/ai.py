@@ -1,8 +1,12 @@
-"""api.ports.Inference over the Workers AI binding (or the local stand-in, bound the same way)."""
+"""api.ports.Inference over the Workers AI binding (or the local stand-in, bound the same way).
+Every call has a deadline: Workers AI has none of its own, and a call that hangs would hold the
+request (and its client) forever."""
+import asyncio
 import codecs
 import re
-from typing import AsyncIterator, Optional, Union
+from typing import AsyncIterator, Callable, Optional, Union
 
+import js
 from pyodide.ffi import JsException, JsProxy
 
 from api.errors import UpstreamError, workers_ai_error
@@ -16,19 +20,36 @@ def _error(exc: JsException, model: str):
     # InferenceUpstreamError's message is "<internal code>: <description>"; the code is the contract.
     found = _CODE.search(str(exc))
     if not found:
+        print(f"ai: {model} failed without a Workers AI code: {type(exc).__name__}: {exc}")  # for the log only
         return UpstreamError(f"Workers AI failed for {model}.")
     return workers_ai_error(int(found[1]), found[2].strip(), model)
 
 
-class WorkersAI:
+def _timed_out(model: str, seconds: float, what: str) -> UpstreamError:
+    return UpstreamError(f"Workers AI did not {what} for {model} within {seconds:g} seconds.",
+                         code="upstream_timeout", status=504)
 
-    def __init__(self, binding):
-        self._ai = binding
+
+class WorkersAI:
+    """`timeouts(model)` gives a model's deadlines (api.catalog.Timeouts)."""
+
+    def __init__(self, binding, timeouts: Callable):
+        self._ai, self._timeouts = binding, timeouts
 
     async def _call(self, model: str, inputs: dict, options: Optional[dict]):
+        seconds = self._timeouts(model).answer
+        # The signal ends the upstream work too (no tokens generated for nobody); wait_for is the
+        # deadline we can rely on whatever the binding does with the signal.
+        signal = js.AbortSignal.timeout(int(seconds * 1000))
         try:
-            return await self._ai.run(model, to_js_object(inputs), to_js_object(options or {}))
+            return await asyncio.wait_for(
+                self._ai.run(model, to_js_object(inputs), to_js_object({**(options or {}), "signal": signal})),
+                seconds)
+        except asyncio.TimeoutError:
+            raise _timed_out(model, seconds, "answer") from None
         except JsException as exc:
+            if signal.aborted:
+                raise _timed_out(model, seconds, "answer") from None
             raise _error(exc, model) from None
 
     async def run(self, model: str, inputs: dict, options: Optional[dict] = None):
@@ -41,16 +62,19 @@ class WorkersAI:
         result = await self._call(model, inputs, options)
         if not hasattr(result, "getReader"):
             return to_py(result)  # some models answer a stream request with the whole result
-        return self._texts(result, model)
+        return self._texts(result, model, self._timeouts(model).idle)
 
     @staticmethod
-    async def _texts(stream, model: str) -> AsyncIterator[str]:
+    async def _texts(stream, model: str, idle: float) -> AsyncIterator[str]:
         reader = stream.getReader()
         decoder = codecs.getincrementaldecoder("utf-8")()
         finished = False
         try:
             while True:
-                chunk = await reader.read()
+                try:
+                    chunk = await asyncio.wait_for(reader.read(), idle)
+                except asyncio.TimeoutError:
+                    raise _timed_out(model, idle, "send more of the stream") from None
                 if chunk.done:
                     finished = True
                     break
@@ -59,6 +83,6 @@ class WorkersAI:
             finished = True
             raise _error(exc, model) from None
         finally:
-            if not finished:  # the consumer stopped early (stop sequence, client gone): stop generating
+            if not finished:  # the consumer stopped early (stop sequence, client gone, stall): stop generating
                 await reader.cancel()
             reader.releaseLock()

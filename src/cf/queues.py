@@ -17,7 +17,11 @@ class Queue:
 
 
 async def consume(batch, deps: Deps) -> None:
-    messages = {m.id: m for m in batch.messages}
+    await consume_messages(list(batch.messages), deps)
+
+
+async def consume_messages(delivered: list, deps: Deps) -> None:
+    messages = {m.id: m for m in delivered}
     decisions = await jobs.consume(
         [QueueMessage(id=m.id, body=dict(m.body), attempts=m.attempts) for m in messages.values()], deps)
     for message_id, decision in decisions.items():

@@ -97,3 +97,10 @@ def test_catalog_is_consistent():
     assert all(target in catalog.BY_ID for target in catalog.DEFAULT_ALIASES.values())
     assert all(m.dims > 0 for m in catalog.MODELS if m.task == EMBEDDINGS)
     assert all(m.shape in ("native", "choices", "openai") for m in catalog.MODELS)
+
+
+def test_every_task_has_deadlines_and_unknown_models_get_chats():
+    assert set(catalog.TIMEOUTS) == {catalog.CHAT, catalog.EMBEDDINGS, catalog.MODERATION, catalog.SPEECH_TO_TEXT,
+                                     catalog.TEXT_TO_SPEECH, catalog.IMAGES}
+    assert catalog.timeouts("@cf/baai/bge-base-en-v1.5") == catalog.Timeouts(60.0)
+    assert catalog.timeouts("@cf/someone/new-model") == catalog.TIMEOUTS[catalog.CHAT]

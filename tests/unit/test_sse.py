@@ -88,6 +88,12 @@ def test_a_stream_cut_before_done_is_an_upstream_error(chunks):
         parse(chunks)
 
 
+def test_an_event_that_is_not_json_is_an_upstream_error():
+    with pytest.raises(UpstreamError) as raised:
+        parse(['data: {"response":"a"}\n\n', 'data: {"response": "cut off\n\n', "data: [DONE]\n\n"])
+    assert (raised.value.status, raised.value.message) == (502, "Workers AI sent a stream event that is not JSON.")
+
+
 async def _failing(exc):
     yield "data: 1\n\n"
     raise exc
