@@ -22,6 +22,7 @@
 // Audio inputs carry no text: a WAV whose samples start with "FAIL" or "FAILnnnn" fails (see Audio).
 
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { jpeg, png } from "./pictures.js";
 
 // --- Model table -------------------------------------------------------------------------------
 // task "text": `input` is the request dialect ("native": max_tokens with a default cap; "oai":
@@ -1230,14 +1231,10 @@ function runAudio(spec, inputs) {
 // --- Images --------------------------------------------------------------------------------------
 // The image models in their real output shapes (shared notes workers-ai.md §2g): flux-1-schnell and
 // lucid-origin answer {image: <base64 JPEG>}; phoenix a JPEG byte stream; the Stable Diffusion
-// family a PNG byte stream, width × height of one colour derived from the prompt (so tests can
-// check the size they asked for). Inputs are checked as the schemas would: flux-1-schnell has
+// family a PNG byte stream; each a picture of the size asked for (flux-1-schnell: its 1024×1024)
+// that follows from the prompt (pictures.js), so clients can decode and measure it. Inputs are checked as the schemas would: flux-1-schnell has
 // additionalProperties:false (no width/height/seed), img2img needs `image`, inpainting `image` and
 // `mask`, both arrays of byte values. [[fail:CODE]] in the prompt throws CODE.
-
-// A valid 8×8 grey baseline JPEG (one component, one-symbol Huffman tables), 159 bytes.
-const TINY_JPEG_B64 = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/wAALCAAIAAgBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AP//Z";
-const tinyJpeg = () => Uint8Array.from(atob(TINY_JPEG_B64), (c) => c.charCodeAt(0));
 
 // family: "flux" | "sd" | "lucid" | "phoenix"; size limits, step limit, default size, needs.
 const SD_IMAGE = { family: "sd", maxSide: 2048, minSide: 256, maxSteps: 20, size: [1024, 1024] };
@@ -1254,6 +1251,7 @@ const IMAGE_MODELS = {
 const FLUX_KEYS = ["prompt", "steps"];
 const FLUX_MAX_PROMPT = 2048;
 const FLUX_MAX_STEPS = 8;
+const FLUX_SIZE = [1024, 1024]; // flux-1-schnell takes no size: it makes this
 
 const isInt = (value) => Number.isInteger(value);
 const isByteArray = (value) => Array.isArray(value) && value.length > 0
@@ -1313,48 +1311,6 @@ function pngSize(bytes) {
   return [word(16), word(20)];
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const body = new Uint8Array(4 + data.length);
-  body.set(encoder.encode(type));
-  body.set(data, 4);
-  const chunk = new Uint8Array(12 + data.length);
-  const view = new DataView(chunk.buffer);
-  view.setUint32(0, data.length);
-  chunk.set(body, 4);
-  view.setUint32(8 + data.length, crc32(body));
-  return chunk;
-}
-
-// A valid width × height RGB PNG of one colour; IDAT is zlib ("deflate" in CompressionStream).
-async function solidPng(width, height, rgb) {
-  const row = new Uint8Array(1 + 3 * width);
-  for (let x = 0; x < width; x++) row.set(rgb, 1 + 3 * x);
-  const raw = new Uint8Array(row.length * height);
-  for (let y = 0; y < height; y++) raw.set(row, y * row.length);
-  const zlib = new Uint8Array(await new Response(new Blob([raw]).stream()
-    .pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
-  const header = new Uint8Array(13);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header), pngChunk("IDAT", zlib), pngChunk("IEND", new Uint8Array(0))];
-  return new Uint8Array(await new Blob(parts).arrayBuffer());
-}
-
 const imageStream = (bytes) => new Response(bytes).body;
 
 async function generateImage(model, inputs) {
@@ -1362,10 +1318,11 @@ async function generateImage(model, inputs) {
   const req = readImageInputs(model, spec, inputs);
   const { markers } = parseMarkers(req.prompt);
   if ("fail" in markers) throw aiError(toInt(markers.fail) || UNKNOWN_ERROR_CODE);
-  if (spec.family === "flux" || spec.family === "lucid") return { image: TINY_JPEG_B64 };
-  if (spec.family === "phoenix") return imageStream(tinyJpeg());
-  const h = hash32(req.prompt, 0);
-  return imageStream(await solidPng(req.size[0], req.size[1], [h & 0xff, (h >>> 8) & 0xff, (h >>> 16) & 0xff]));
+  const [width, height] = req.size ?? FLUX_SIZE;
+  const seed = hash32(req.prompt, 0);
+  if (spec.family === "flux" || spec.family === "lucid") return { image: btoa(ascii(jpeg(width, height, seed))) };
+  if (spec.family === "phoenix") return imageStream(jpeg(width, height, seed));
+  return imageStream(await png(width, height, seed));
 }
 
 // --- HTTP ----------------------------------------------------------------------------------------

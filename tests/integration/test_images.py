@@ -2,13 +2,15 @@
 edits and variations from real PNG uploads.
 
 The AI stand-in answers flux-1-schnell and lucid-origin with {image: <base64 JPEG>}, phoenix with a
-JPEG stream, and the Stable Diffusion family with a PNG stream of the requested size."""
+JPEG stream, and the Stable Diffusion family with a PNG stream: a picture of the requested size
+(a gradient under a checkerboard, ai-standin/pictures.js) that depends on the prompt."""
 import base64
 import io
 
 import httpx
 import openai
 import pytest
+from PIL import Image
 
 from api.media import signing
 from pngs import dimensions, encode, png, rgba_with_hole
@@ -33,6 +35,38 @@ def test_generate_b64_json(client, model, signature):
     [image] = reply.data
     assert base64.b64decode(image.b64_json).startswith(signature)
     assert image.url is None and reply.created > 0
+
+
+def picture(b64: str) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(b64)))
+    image.load()  # decodes every byte: a broken file fails here
+    return image.convert("RGB")
+
+
+@pytest.mark.parametrize("model,size,expected,kind", [
+    (None, None, (1024, 1024), "JPEG"),  # flux-1-schnell: its only size
+    ("gpt-image-1", "1536x1024", (1536, 1024), "JPEG"),  # lucid-origin
+    ("@cf/leonardo/phoenix-1.0", "1024x1536", (1024, 1536), "JPEG"),
+    ("dall-e-2", "512x512", (512, 512), "PNG"),  # sdxl-lightning
+])
+def test_every_model_draws_a_real_picture_of_the_size_asked(client, model, size, expected, kind):
+    extra = {k: v for k, v in {"model": model, "size": size}.items() if v}
+    b64 = client.images.generate(prompt="a lighthouse at dusk", response_format="b64_json", **extra).data[0].b64_json
+    assert Image.open(io.BytesIO(base64.b64decode(b64))).format == kind
+    image = picture(b64)
+    assert image.size == expected
+    width, height = expected
+    (r0, g0, _), (r1, g1, _) = image.getpixel((2, 2)), image.getpixel((width - 3, height - 3))
+    assert r0 < 40 < 215 < r1 and g0 < 40 < 215 < g1  # red across, green down: a picture, not a fill
+
+
+def test_the_picture_follows_the_prompt(client):
+    def draw(prompt):
+        return client.images.generate(prompt=prompt, model="dall-e-2", size="256x256",
+                                      response_format="b64_json").data[0].b64_json
+    first = draw("a red kite")
+    assert draw("a red kite") == first
+    assert picture(draw("a blue kite")).getpixel((100, 100)) != picture(first).getpixel((100, 100))
 
 
 def test_size_reaches_the_model(client):
