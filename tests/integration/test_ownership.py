@@ -1,0 +1,130 @@
+"""Ownership on every route of api.routes, table-driven: a second key gets 404s for the first key's
+objects (by every method, through every parent id) and lists without them, and the objects are
+unchanged afterwards. ROUTE_CASES must name every route: one added later fails
+test_every_route_is_covered until it is classified here."""
+import time
+
+import httpx
+import pytest
+
+from api.routes import ROUTES
+from integration.devserver import keys
+
+# (method, template) → the body a stranger sends to an object route (None: no body).
+OBJECT_ROUTES = {
+    ("GET", "/v1/files/{file_id}"): None,
+    ("GET", "/v1/files/{file_id}/content"): None,
+    ("DELETE", "/v1/files/{file_id}"): None,
+    ("GET", "/v1/vector_stores/{vector_store_id}"): None,
+    ("POST", "/v1/vector_stores/{vector_store_id}"): {"name": "taken over"},
+    ("DELETE", "/v1/vector_stores/{vector_store_id}"): None,
+    ("POST", "/v1/vector_stores/{vector_store_id}/search"): {"query": "cat"},
+    ("POST", "/v1/vector_stores/{vector_store_id}/files"): {"file_id": "{stranger_file}"},
+    ("GET", "/v1/vector_stores/{vector_store_id}/files"): None,
+    ("GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}"): None,
+    ("POST", "/v1/vector_stores/{vector_store_id}/files/{file_id}"): {"attributes": {"x": "y"}},
+    ("DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}"): None,
+    ("POST", "/v1/vector_stores/{vector_store_id}/file_batches"): {"file_ids": ["{stranger_file}"]},
+    ("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}"): None,
+    ("POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"): None,
+    ("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files"): None,
+}
+# Lists of the caller's objects: the stranger's must not hold the owner's.
+LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data"}
+# Routes that read or make nothing another key owns.
+NOT_OWNED = {
+    ("GET", "/v1/models"): "the catalog", ("GET", "/v1/models/{model:path}"): "the catalog",
+    ("POST", "/v1/chat/completions"): "stores nothing", ("POST", "/v1/completions"): "stores nothing",
+    ("POST", "/v1/embeddings"): "stores nothing", ("POST", "/v1/moderations"): "stores nothing",
+    ("POST", "/v1/audio/transcriptions"): "stores nothing", ("POST", "/v1/audio/translations"): "stores nothing",
+    ("POST", "/v1/audio/speech"): "stores nothing",
+    ("POST", "/v1/images/generations"): "stores results only behind signed URLs",
+    ("POST", "/v1/images/edits"): "likewise", ("POST", "/v1/images/variations"): "likewise",
+    ("GET", "/v1/images/content/{key:path}"): "public: the signature is the access (test_images.py)",
+    ("POST", "/v1/files"): "makes the caller's own", ("POST", "/v1/vector_stores"): "makes the caller's own",
+}
+ROUTE_CASES = {**{route: "object" for route in OBJECT_ROUTES}, **{route: "list" for route in LIST_ROUTES},
+               **NOT_OWNED}
+
+
+def test_every_route_is_covered():
+    assert {(r.method, r.template) for r in ROUTES} == set(ROUTE_CASES)
+
+
+def client_for(server, name: str) -> httpx.Client:
+    secret = keys(server, "create", "--name", name)["key"]
+    return httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {secret}"}, timeout=30)
+
+
+def upload(client: httpx.Client, name: str) -> str:
+    made = client.post("/v1/files", files={"file": (name, b"The cat sat on the mat.", "text/plain")},
+                       data={"purpose": "assistants"})
+    assert made.status_code == 200, made.text
+    return made.json()["id"]
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    """The owner's file, store, attached file and batch; the stranger's own file."""
+    owner, stranger = client_for(server, "owner"), client_for(server, "stranger")
+    file_id = upload(owner, "mine.txt")
+    store = owner.post("/v1/vector_stores", json={"name": "mine"}).json()["id"]
+    owner.post(f"/v1/vector_stores/{store}/files", json={"file_id": file_id}).raise_for_status()
+    batch = owner.post(f"/v1/vector_stores/{store}/file_batches", json={"file_ids": [file_id]}).json()["id"]
+    deadline = time.monotonic() + 30
+    while owner.get(f"/v1/vector_stores/{store}/files/{file_id}").json()["status"] == "in_progress":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    ids = {"file_id": file_id, "vector_store_id": store, "batch_id": batch,
+           "stranger_file": upload(stranger, "theirs.txt")}
+    yield owner, stranger, ids
+    owner.close()
+    stranger.close()
+
+
+def filled(value, ids: dict):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: filled(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, ids) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("method,template", sorted(OBJECT_ROUTES))
+def test_a_stranger_gets_404_on_every_object_route(world, method, template):
+    owner, stranger, ids = world
+    body = OBJECT_ROUTES[(method, template)]
+    answer = stranger.request(method, template.format(**ids), **({} if body is None else {"json": filled(body, ids)}))
+    assert answer.status_code == 404, (method, template, answer.text)
+    assert answer.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_stranger_cannot_attach_the_owners_file_to_its_own_store(world):
+    owner, stranger, ids = world
+    theirs = stranger.post("/v1/vector_stores", json={"name": "theirs"}).json()["id"]
+    for path, body in [(f"/v1/vector_stores/{theirs}/files", {"file_id": ids["file_id"]}),
+                       (f"/v1/vector_stores/{theirs}/file_batches", {"file_ids": [ids["file_id"]]})]:
+        answer = stranger.post(path, json=body)
+        assert answer.status_code == 404, (path, answer.text)
+
+
+@pytest.mark.parametrize("method,template", sorted(LIST_ROUTES))
+def test_a_strangers_lists_hold_none_of_the_owners_objects(world, method, template):
+    owner, stranger, ids = world
+    listed = stranger.request(method, template).json()[LIST_ROUTES[(method, template)]]
+    assert not {item["id"] for item in listed} & {ids["file_id"], ids["vector_store_id"]}
+    assert {item["id"] for item in owner.request(method, template).json()["data"]} & {
+        ids["file_id"], ids["vector_store_id"]}
+
+
+def test_the_owners_objects_are_untouched(world):
+    owner, stranger, ids = world
+    store, file_id = ids["vector_store_id"], ids["file_id"]
+    assert owner.get(f"/v1/files/{file_id}").status_code == 200
+    assert owner.get(f"/v1/files/{file_id}/content").content == b"The cat sat on the mat."
+    assert owner.get(f"/v1/vector_stores/{store}").json()["name"] == "mine"
+    attached = owner.get(f"/v1/vector_stores/{store}/files/{file_id}").json()
+    assert (attached["status"], attached["attributes"]) == ("completed", {})
+    assert owner.get(f"/v1/vector_stores/{store}/file_batches/{ids['batch_id']}").json()["status"] != "cancelled"
