@@ -109,14 +109,16 @@ async def soak(server, total: int, concurrency: int, report) -> list:
     return blocks
 
 
-def levels_off(blocks: list) -> str:
-    """Whether the RSS of the second half grows by less than 5 MiB per 1,000 requests."""
-    half = [b["rss_mib"] for b in blocks[len(blocks) // 2:]]
-    if len(half) < 2:
-        return "too few samples"
-    growth = (half[-1] - half[0]) / (len(half) - 1)
+def levels_off(blocks: list, window: int = 4) -> str:
+    """Whether the RSS levels off: it grows by less than 5 MiB per 1,000 requests over the last
+    `window` readings (the runtime keeps the memory it once needed, so earlier growth stays)."""
+    if len(blocks) < window:
+        return "too few readings to tell"
+    last = [b["rss_mib"] for b in blocks[-window:]]
+    growth = (last[-1] - last[0]) / (window - 1)
     verdict = "levels off" if growth < 5 else "keeps growing"
-    return f"{verdict}: {growth:+.1f} MiB per 1,000 requests over the second half"
+    return (f"{verdict}: {growth:+.1f} MiB per 1,000 requests over the last {window - 1},000 "
+            f"({blocks[0]['rss_mib']:.0f} MiB after the first 1,000, {last[-1]:.0f} MiB at the end)")
 
 
 def main() -> None:
