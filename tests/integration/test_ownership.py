@@ -28,9 +28,22 @@ OBJECT_ROUTES = {
     ("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}"): None,
     ("POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"): None,
     ("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files"): None,
+    ("GET", "/v1/responses/{response_id}"): None,
+    ("DELETE", "/v1/responses/{response_id}"): None,
+    ("POST", "/v1/responses/{response_id}/cancel"): None,
+    ("GET", "/v1/responses/{response_id}/input_items"): None,
+    ("GET", "/v1/conversations/{conversation_id}"): None,
+    ("POST", "/v1/conversations/{conversation_id}"): {"metadata": {"taken": "over"}},
+    ("DELETE", "/v1/conversations/{conversation_id}"): None,
+    ("GET", "/v1/conversations/{conversation_id}/items"): None,
+    ("POST", "/v1/conversations/{conversation_id}/items"): {
+        "items": [{"type": "message", "role": "user", "content": "injected"}]},
+    ("GET", "/v1/conversations/{conversation_id}/items/{item_id}"): None,
+    ("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}"): None,
 }
 # Lists of the caller's objects: the stranger's must not hold the owner's.
-LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data"}
+LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data",
+               ("GET", "/v1/console/responses"): "data", ("GET", "/v1/console/conversations"): "data"}
 # Routes that read or make nothing another key owns.
 NOT_OWNED = {
     ("GET", "/v1/models"): "the catalog", ("GET", "/v1/models/{model:path}"): "the catalog",
@@ -42,6 +55,15 @@ NOT_OWNED = {
     ("POST", "/v1/images/edits"): "likewise", ("POST", "/v1/images/variations"): "likewise",
     ("GET", "/v1/images/content/{key:path}"): "public: the signature is the access (test_images.py)",
     ("POST", "/v1/files"): "makes the caller's own", ("POST", "/v1/vector_stores"): "makes the caller's own",
+    ("POST", "/v1/responses"): "makes the caller's own (a previous_response_id or conversation of another "
+                               "key is a 404: test_a_stranger_cannot_continue_the_owners_context)",
+    ("POST", "/v1/responses/input_tokens"): "stores nothing (context ids checked as for create)",
+    ("POST", "/v1/conversations"): "makes the caller's own",
+    ("GET", "/v1/console/me"): "the caller's own session",
+    ("GET", "/v1/console/usage"): "the caller's own usage, summed per owner (test_console)",
+    ("GET", "/v1/console/keys"): "admin keys only, 403 for others (tests/integration/console)",
+    ("POST", "/v1/console/keys"): "admin keys only",
+    ("DELETE", "/v1/console/keys/{key_id}"): "admin keys only",
 }
 ROUTE_CASES = {**{route: "object" for route in OBJECT_ROUTES}, **{route: "list" for route in LIST_ROUTES},
                **NOT_OWNED}
@@ -75,8 +97,12 @@ def world(server):
     while owner.get(f"/v1/vector_stores/{store}/files/{file_id}").json()["status"] == "in_progress":
         assert time.monotonic() < deadline
         time.sleep(0.3)
-    ids = {"file_id": file_id, "vector_store_id": store, "batch_id": batch,
-           "stranger_file": upload(stranger, "theirs.txt")}
+    response = owner.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "remember me"}).json()["id"]
+    conversation = owner.post("/v1/conversations", json={
+        "items": [{"type": "message", "role": "user", "content": "mine"}]}).json()["id"]
+    item = owner.get(f"/v1/conversations/{conversation}/items").json()["data"][0]["id"]
+    ids = {"file_id": file_id, "vector_store_id": store, "batch_id": batch, "response_id": response,
+           "conversation_id": conversation, "item_id": item, "stranger_file": upload(stranger, "theirs.txt")}
     yield owner, stranger, ids
     owner.close()
     stranger.close()
@@ -114,9 +140,18 @@ def test_a_stranger_cannot_attach_the_owners_file_to_its_own_store(world):
 def test_a_strangers_lists_hold_none_of_the_owners_objects(world, method, template):
     owner, stranger, ids = world
     listed = stranger.request(method, template).json()[LIST_ROUTES[(method, template)]]
-    assert not {item["id"] for item in listed} & {ids["file_id"], ids["vector_store_id"]}
-    assert {item["id"] for item in owner.request(method, template).json()["data"]} & {
-        ids["file_id"], ids["vector_store_id"]}
+    theirs = {ids[name] for name in ("file_id", "vector_store_id", "response_id", "conversation_id")}
+    assert not {item["id"] for item in listed} & theirs
+    assert {item["id"] for item in owner.request(method, template).json()["data"]} & theirs
+
+
+@pytest.mark.parametrize("field", ["previous_response_id", "conversation"])
+@pytest.mark.parametrize("path", ["/v1/responses", "/v1/responses/input_tokens"])
+def test_a_stranger_cannot_continue_the_owners_context(world, path, field):
+    owner, stranger, ids = world
+    own = {"previous_response_id": ids["response_id"], "conversation": ids["conversation_id"]}[field]
+    answer = stranger.post(path, json={"model": "gpt-4o-mini", "input": "and then?", field: own})
+    assert answer.status_code == 404, answer.text
 
 
 def test_the_owners_objects_are_untouched(world):
@@ -128,3 +163,8 @@ def test_the_owners_objects_are_untouched(world):
     attached = owner.get(f"/v1/vector_stores/{store}/files/{file_id}").json()
     assert (attached["status"], attached["attributes"]) == ("completed", {})
     assert owner.get(f"/v1/vector_stores/{store}/file_batches/{ids['batch_id']}").json()["status"] != "cancelled"
+    assert owner.get(f"/v1/responses/{ids['response_id']}").json()["status"] == "completed"
+    conversation = owner.get(f"/v1/conversations/{ids['conversation_id']}").json()
+    assert conversation["metadata"] in ({}, None)
+    assert [i["id"] for i in owner.get(f"/v1/conversations/{ids['conversation_id']}/items").json()["data"]] == [
+        ids["item_id"]]

@@ -3,7 +3,7 @@ delete, cancel, input items, input token counts. Responses belong to the key's o
 get 404s. The machinery is api.responses."""
 from typing import AsyncIterator
 
-from api import sse, stored, tokens, usage
+from api import catalog, limits, sse, stored, tokens, usage
 from api.errors import InvalidRequest
 from api.ports import Deps
 from api.responses import background, request, service, store
@@ -32,6 +32,7 @@ def _include(req: ApiRequest):
 
 async def create_response(req: ApiRequest, deps: Deps):
     params = parse_request(ResponseCreateParams, req)
+    limits.resolve_model(req, deps, params.model, catalog.CHAT)  # the key's model list and budgets
     job = await service.pending(params, req.key.owner, deps)
     include = params.include
     if params.background:
