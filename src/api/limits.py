@@ -97,7 +97,8 @@ def count_tokens(deps: Deps, key_id: str, tokens: int) -> None:
 # --- requests per minute -------------------------------------------------------------------------
 
 def _window(deps: Deps) -> Tuple[int, float]:
-    """(this minute's number, seconds until the next): the binding's windows are wall-clock aligned."""
+    """(this minute's number, seconds until the next). The binding's windows are wall-clock minutes
+    in wrangler dev; Cloudflare does not document their alignment in production."""
     now = deps.now()
     return int(now // RPM_PERIOD), RPM_PERIOD - now % RPM_PERIOD
 

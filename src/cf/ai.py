@@ -36,30 +36,30 @@ class WorkersAI:
     def __init__(self, binding, timeouts: Callable):
         self._ai, self._timeouts = binding, timeouts
 
-    async def _call(self, model: str, inputs: dict, options: Optional[dict]):
+    async def _call(self, model: str, inputs: dict, options: Optional[dict], streamed: bool):
         seconds = self._timeouts(model).answer
-        # The signal ends the upstream work too (no tokens generated for nobody); wait_for is the
-        # deadline we can rely on whatever the binding does with the signal.
-        signal = js.AbortSignal.timeout(int(seconds * 1000))
+        # A whole answer's signal also ends the upstream work when the deadline passes. A stream's
+        # would cut it off however well it flows, so streams have none: the reader is cancelled
+        # instead when a read times out. wait_for is the deadline whatever the binding does.
+        signal = None if streamed else js.AbortSignal.timeout(int(seconds * 1000))
+        sent = {**(options or {}), **({"signal": signal} if signal else {})}
         try:
-            return await asyncio.wait_for(
-                self._ai.run(model, to_js_object(inputs), to_js_object({**(options or {}), "signal": signal})),
-                seconds)
+            return await asyncio.wait_for(self._ai.run(model, to_js_object(inputs), to_js_object(sent)), seconds)
         except asyncio.TimeoutError:
             raise _timed_out(model, seconds, "answer") from None
         except JsException as exc:
-            if signal.aborted:
+            if signal is not None and signal.aborted:
                 raise _timed_out(model, seconds, "answer") from None
             raise _error(exc, model) from None
 
     async def run(self, model: str, inputs: dict, options: Optional[dict] = None):
-        result = await self._call(model, inputs, options)
+        result = await self._call(model, inputs, options, streamed=False)
         if isinstance(result, JsProxy) and hasattr(result, "getReader"):  # images, audio
             return JsBinary(result, "application/octet-stream")
         return to_py(result)
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, AsyncIterator[str]]:
-        result = await self._call(model, inputs, options)
+        result = await self._call(model, inputs, options, streamed=True)
         if not hasattr(result, "getReader"):
             return to_py(result)  # some models answer a stream request with the whole result
         return self._texts(result, model, self._timeouts(model).idle)

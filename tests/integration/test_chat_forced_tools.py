@@ -26,7 +26,7 @@ WEATHER_ARGS = {"city": "text", "days": 1, "units": "metric"}
 TIME_ARGS = {"tz": "UTC", "precise": True}
 NAMED_TIME = {"type": "function", "function": {"name": "get_time"}}
 JSON_MODE_MODELS = sorted(m.id for m in catalog.MODELS if m.has(catalog.TOOLS) and m.has(catalog.JSON_MODE))
-NO_JSON_MODE = "@cf/mistralai/mistral-small-3.1-24b-instruct"
+NO_JSON_MODE = "@cf/ibm-granite/granite-4.0-h-micro"  # tools, no JSON mode (mistral: test_usage.py's own)
 
 
 def user(text: str) -> list:

@@ -145,7 +145,8 @@ def test_capacity_error_is_429_rate_limit(client):
 
 def test_daily_allocation_error_is_429_insufficient_quota(http):
     response = http.post(CHAT, json={"model": NATIVE, "messages": user("[[fail:3036]] hi")})
-    error_of(response, 429, code="insufficient_quota", type="rate_limit_error")
+    error_of(response, 429, code="insufficient_quota", type="insufficient_quota")  # as OpenAI types it
+    assert response.headers["x-should-retry"] == "false"  # the quota is spent: retrying soon will not help
 
 
 def test_invalid_input_upstream_is_400(http):
