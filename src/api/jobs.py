@@ -1,21 +1,23 @@
 """The Queue consumer and the scheduled sweep: each message's `kind` names its handler, which
 decides ack or retry for its messages (delivery is at least once, so every handler is
-idempotent); the sweep retries stuck runs and clears what failures left behind."""
+idempotent); the sweep retries stuck runs, expires assistant runs that waited too long for tool
+outputs, and clears what failures left behind."""
 from typing import Awaitable, Callable, Dict, List
 
 from api import uploads, usage
 from api.ports import Deps, QueueMessage
+from api.assistants import execute, service as assistants
 from api.responses import background
 from api.runs import lease as runs
 from api.runs.sweep import sweep as sweep_runs
 from api.vector_stores import ingest, stores
 
-EXECUTORS: runs.Executors = {**background.EXECUTORS}  # run kind → what runs it
+EXECUTORS: runs.Executors = {**background.EXECUTORS, **execute.EXECUTORS}  # run kind → what runs it
 Handler = Callable[[List[QueueMessage], Deps], Awaitable[Dict[str, str]]]
 HANDLERS: Dict[str, Handler] = {
     usage.KIND: usage.consume,  # all of a delivery's events in one D1 transaction
     stores.INGEST: ingest.consume,  # one file per message
-    runs.KIND: runs.consumer(EXECUTORS),  # background responses, side by side
+    runs.KIND: runs.consumer(EXECUTORS),  # background responses and assistant runs, side by side
 }
 
 
@@ -38,7 +40,7 @@ async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
 
 async def sweep(deps: Deps) -> None:
     """The cron trigger's work: each part on its own, so one failing does not stop the others."""
-    for part in (lambda: sweep_runs(deps, EXECUTORS), lambda: uploads.sweep(deps)):
+    for part in (lambda: sweep_runs(deps, EXECUTORS), lambda: assistants.sweep(deps), lambda: uploads.sweep(deps)):
         try:
             await part()
         except Exception as exc:  # noqa: BLE001 - the next sweep tries again

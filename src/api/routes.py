@@ -13,6 +13,7 @@ from api.resources import files
 from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
 from api.console import account, admin_keys, stored
+from api.resources import assistants, threads, thread_messages, thread_runs
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -93,6 +94,29 @@ ROUTES: List[Route] = [
     Route("GET", "/v1/console/keys", admin_keys.list_api_keys),
     Route("POST", "/v1/console/keys", admin_keys.create_api_key),
     Route("DELETE", "/v1/console/keys/{key_id}", admin_keys.delete_api_key),
+    Route("POST", "/v1/assistants", assistants.create_assistant),
+    Route("GET", "/v1/assistants", assistants.list_assistants),
+    Route("GET", "/v1/assistants/{assistant_id}", assistants.retrieve_assistant),
+    Route("POST", "/v1/assistants/{assistant_id}", assistants.modify_assistant),
+    Route("DELETE", "/v1/assistants/{assistant_id}", assistants.delete_assistant),
+    Route("POST", "/v1/threads", threads.create_thread),
+    Route("POST", "/v1/threads/runs", threads.create_thread_and_run),  # before /v1/threads/{thread_id}
+    Route("GET", "/v1/threads/{thread_id}", threads.retrieve_thread),
+    Route("POST", "/v1/threads/{thread_id}", threads.modify_thread),
+    Route("DELETE", "/v1/threads/{thread_id}", threads.delete_thread),
+    Route("POST", "/v1/threads/{thread_id}/messages", thread_messages.create_message),
+    Route("GET", "/v1/threads/{thread_id}/messages", thread_messages.list_messages),
+    Route("GET", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.retrieve_message),
+    Route("POST", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.modify_message),
+    Route("DELETE", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.delete_message),
+    Route("POST", "/v1/threads/{thread_id}/runs", thread_runs.create_run),
+    Route("GET", "/v1/threads/{thread_id}/runs", thread_runs.list_runs),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}", thread_runs.retrieve_run),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}", thread_runs.modify_run),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", thread_runs.cancel_run),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", thread_runs.submit_tool_outputs),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", thread_runs.list_run_steps),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", thread_runs.retrieve_run_step),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -11,6 +11,7 @@ from api.resources import files
 from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
 from api.console import account, admin_keys, stored
+from api.resources import assistants, threads, thread_messages, thread_runs
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -18,6 +19,10 @@ LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 VS, STORE = "/v1/vector_stores/{vector_store_id}", {"vector_store_id": "vs_1"}
 RESP, RID = "/v1/responses/{response_id}", {"response_id": "resp_1"}
 CONV, CID = "/v1/conversations/{conversation_id}", {"conversation_id": "conv_1"}
+ASST, AID = "/v1/assistants/{assistant_id}", {"assistant_id": "asst_1"}
+THR, TID = "/v1/threads/{thread_id}", {"thread_id": "thread_1"}
+MSG, MID = THR + "/messages/{message_id}", {**TID, "message_id": "msg_1"}
+RUN, RID2 = THR + "/runs/{run_id}", {**TID, "run_id": "run_1"}
 # (method, template, a concrete path, handler, expected path params)
 CASES = [
     ("GET", "/v1/models", "/v1/models", models.list_models, {}),
@@ -86,6 +91,31 @@ CASES = [
     ("POST", "/v1/console/keys", "/v1/console/keys", admin_keys.create_api_key, {}),
     ("DELETE", "/v1/console/keys/{key_id}", "/v1/console/keys/key_1", admin_keys.delete_api_key,
      {"key_id": "key_1"}),
+    ("POST", "/v1/assistants", "/v1/assistants", assistants.create_assistant, {}),
+    ("GET", "/v1/assistants", "/v1/assistants", assistants.list_assistants, {}),
+    ("GET", ASST, "/v1/assistants/asst_1", assistants.retrieve_assistant, AID),
+    ("POST", ASST, "/v1/assistants/asst_1", assistants.modify_assistant, AID),
+    ("DELETE", ASST, "/v1/assistants/asst_1", assistants.delete_assistant, AID),
+    ("POST", "/v1/threads", "/v1/threads", threads.create_thread, {}),
+    ("POST", "/v1/threads/runs", "/v1/threads/runs", threads.create_thread_and_run, {}),
+    ("GET", THR, "/v1/threads/thread_1", threads.retrieve_thread, TID),
+    ("POST", THR, "/v1/threads/thread_1", threads.modify_thread, TID),
+    ("DELETE", THR, "/v1/threads/thread_1", threads.delete_thread, TID),
+    ("POST", THR + "/messages", "/v1/threads/thread_1/messages", thread_messages.create_message, TID),
+    ("GET", THR + "/messages", "/v1/threads/thread_1/messages", thread_messages.list_messages, TID),
+    ("GET", MSG, "/v1/threads/thread_1/messages/msg_1", thread_messages.retrieve_message, MID),
+    ("POST", MSG, "/v1/threads/thread_1/messages/msg_1", thread_messages.modify_message, MID),
+    ("DELETE", MSG, "/v1/threads/thread_1/messages/msg_1", thread_messages.delete_message, MID),
+    ("POST", THR + "/runs", "/v1/threads/thread_1/runs", thread_runs.create_run, TID),
+    ("GET", THR + "/runs", "/v1/threads/thread_1/runs", thread_runs.list_runs, TID),
+    ("GET", RUN, "/v1/threads/thread_1/runs/run_1", thread_runs.retrieve_run, RID2),
+    ("POST", RUN, "/v1/threads/thread_1/runs/run_1", thread_runs.modify_run, RID2),
+    ("POST", RUN + "/cancel", "/v1/threads/thread_1/runs/run_1/cancel", thread_runs.cancel_run, RID2),
+    ("POST", RUN + "/submit_tool_outputs", "/v1/threads/thread_1/runs/run_1/submit_tool_outputs",
+     thread_runs.submit_tool_outputs, RID2),
+    ("GET", RUN + "/steps", "/v1/threads/thread_1/runs/run_1/steps", thread_runs.list_run_steps, RID2),
+    ("GET", RUN + "/steps/{step_id}", "/v1/threads/thread_1/runs/run_1/steps/step_1", thread_runs.retrieve_run_step,
+     {**RID2, "step_id": "step_1"}),
 ]
 
 

@@ -27,19 +27,9 @@ async def _respond(deps: Deps, store_id: str, owner: str) -> ApiResponse:
 
 async def create_vector_store(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(VectorStoreCreateParams, req)
-    file_ids = params.file_ids or []
-    await stores.owned_files(deps, req.key.owner, file_ids)
-    store_id, created = deps.new_id("vs_"), int(deps.now())
-    expires_after, expires_at = _expiry(params.expires_after, created)
-    await deps.db.execute(
-        "INSERT INTO vector_stores (id, owner, name, metadata, created_at, expires_after, expires_at, "
-        "last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (store_id, req.key.owner, params.name, json.dumps(params.metadata or {}), created, expires_after,
-         expires_at, created))
-    if file_ids:
-        strategy = (params.chunking_strategy or AUTO).stored()
-        await stores.attach(deps, req.key.owner, store_id, [
-            {"file_id": f, "attributes": None, "chunking_strategy": strategy} for f in dict.fromkeys(file_ids)])
+    expires_after = params.expires_after.dict() if params.expires_after else None
+    store_id = await stores.create_store(deps, req.key.owner, params.name, params.metadata, expires_after,
+                                         params.file_ids or [], (params.chunking_strategy or AUTO).stored())
     return await _respond(deps, store_id, req.key.owner)
 
 

@@ -21,7 +21,8 @@ MAX_STEPS = 8  # model calls per response: file_search rounds end well before th
 DEFAULT_RESULTS = 10  # file_search max_num_results, as OpenAI's default
 
 
-def _estimate(message: dict) -> int:
+def estimate(message: dict) -> int:
+    """The prompt tokens of one chat message, estimated (images at a flat rate)."""
     content = message.get("content")
     parts = [{"type": "text", "text": content or ""}] if not isinstance(content, list) else content
     total = sum(tokens.estimate(p.get("text", "")) if p.get("type") == "text" else IMAGE_TOKENS for p in parts)
@@ -37,11 +38,11 @@ def fit(messages: List[dict], context: Optional[int], reserve: int) -> List[dict
     while head < len(messages) and messages[head]["role"] in ("system", "developer"):
         head += 1
     kept, rest = messages[:head], messages[head:]
-    total = sum(map(_estimate, messages))
+    total = sum(map(estimate, messages))
     while rest and total + reserve > context and len(rest) > 1:
-        total -= _estimate(rest.pop(0))
+        total -= estimate(rest.pop(0))
         while rest and rest[0]["role"] == "tool":
-            total -= _estimate(rest.pop(0))
+            total -= estimate(rest.pop(0))
     return kept + rest
 
 

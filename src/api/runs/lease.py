@@ -45,6 +45,23 @@ def cancel(run_id: str) -> Statement:
             "WHERE id = ?", (run_id,))
 
 
+async def cancelled(deps: Deps, run_id: str) -> Optional[str]:
+    """Asks the run to stop, as `cancel` does, and says what that means: "done" when no consumer
+    holds it (a queued run never starts now), "running" when its consumer stops at its next lease
+    renewal (or, taken for dead, when the run is next claimed)."""
+    rows = await deps.db.query(
+        "UPDATE runs SET cancel_requested = 1, state = CASE state WHEN 'queued' THEN 'done' ELSE state END "
+        "WHERE id = ? RETURNING state", (run_id,))
+    return rows[0]["state"] if rows else None
+
+
+def requeued(run_id: str, now: int) -> Statement:
+    """A run that waited for its client (an assistant run for tool outputs) queued again, with a
+    new round of attempts: to write in the same transaction as the object's change."""
+    return ("UPDATE runs SET state = 'queued', attempt = 0, lease_until = NULL, cancel_requested = 0, "
+            "updated_at = ? WHERE id = ?", (now, run_id))
+
+
 async def enqueue(deps: Deps, run_id: str, executors: Executors) -> None:
     """One message on the runs queue; or, where there is no queue (`wrangler dev --remote`), the
     run itself after the response (no retry should that isolate die)."""

@@ -115,6 +115,24 @@ async def attach(deps: Deps, owner: str, store_id: str, entries: List[dict],
         raise
 
 
+async def create_store(deps: Deps, owner: str, name: Optional[str], metadata: Optional[dict],
+                       expires_after: Optional[dict], file_ids: List[str], chunking_strategy: dict) -> str:
+    """A new store of the owner's (files checked first), with its files queued for ingestion: the
+    /v1/vector_stores create, and the stores assistants and threads make from files."""
+    await owned_files(deps, owner, file_ids)
+    store_id, created = deps.new_id("vs_"), int(deps.now())
+    await deps.db.execute(
+        "INSERT INTO vector_stores (id, owner, name, metadata, created_at, expires_after, expires_at, "
+        "last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (store_id, owner, name, json.dumps(metadata or {}), created,
+         json.dumps(expires_after) if expires_after else None,
+         created + expires_after["days"] * DAY if expires_after else None, created))
+    if file_ids:
+        await attach(deps, owner, store_id, [{"file_id": f, "attributes": None, "chunking_strategy": chunking_strategy}
+                                             for f in dict.fromkeys(file_ids)])
+    return store_id
+
+
 async def set_failed(deps: Deps, store_id: str, file_ids: List[str], code: str, message: str) -> None:
     error = json.dumps({"code": code, "message": message})
     await deps.db.batch([("UPDATE vector_store_files SET status = 'failed', last_error = ? "
