@@ -292,3 +292,22 @@ def test_other_keys_get_404_on_runs_and_steps(deps):
                                ("GET", base + "/steps", None), ("GET", base + "/steps/step_1", None)]:
         assert api(deps, method, path, data, headers=OTHER).status == 404, path
     assert json.dumps(retrieve(deps, body["id"], made["id"]))
+
+
+def test_a_run_claimed_while_it_is_cancelled_is_stopped_by_its_consumer(deps, monkeypatch):
+    body = thread(deps, "Hi")
+    made = create_run(deps, body["id"], assistant(deps)["id"])
+    looks = []
+
+    async def stale_look(deps, run_id):  # the cancel reads "queued"; a consumer claims the run right after
+        looks.append(run_id)
+        if len(looks) == 1:
+            await runs.claim(deps, run_id)
+            return False
+        return await real_held(deps, run_id)
+    real_held = runs.held
+    monkeypatch.setattr(runs, "held", stale_look)
+    cancelling = ok(api(deps, "POST", f"/v1/threads/{body['id']}/runs/{made['id']}/cancel"))
+    assert (cancelling["status"], len(looks)) == ("cancelling", 2)
+    row = deps.db.conn.execute("SELECT state, cancel_requested FROM runs WHERE id = ?", (made["id"],)).fetchone()
+    assert tuple(row) == ("running", 1)

@@ -1,6 +1,8 @@
 """Streamed runs (create, create-and-run, submit_tool_outputs): Assistants events in OpenAI's
 order, each valid against OpenAI's schema, followed from the run's event log; and file_search
 over the thread's attached files, shown in run steps (result content with `include`) and cited."""
+import json
+
 import pytest
 
 from api.assistants.service import CONTENT
@@ -9,7 +11,7 @@ from openai_spec import check
 from unit.assistants_support import (BETA, WEATHER, api, assistant, deliver, listed, ok, retrieve,
                                      second_key_and_deferred_work, stream_events, thread)
 from unit.stores_support import embedder, ingest_all, upload
-from unit.support import AUTH, native, native_stream, native_tools
+from unit.support import AUTH, frames, native, native_stream, native_tools
 
 assert second_key_and_deferred_work  # the autouse fixture
 
@@ -129,3 +131,21 @@ def test_the_beta_header_guards_streams_too(deps):
     response = api(deps, "POST", "/v1/threads/runs", {"assistant_id": "asst_1", "stream": True},
                    headers={k: v for k, v in BETA.items() if k != "openai-beta"})
     assert response.status == 400
+
+
+def test_a_stream_that_cannot_be_read_ends_with_an_error_event(deps):
+    body = thread(deps, "Hi")
+    response = api(deps, "POST", f"/v1/threads/{body['id']}/runs",
+                   {"assistant_id": assistant(deps)["id"], "stream": True})
+    real_query = deps.db.query
+
+    async def query(sql, params=()):
+        if sql.startswith("SELECT sequence_number"):
+            raise RuntimeError("D1_ERROR: simulated outage")
+        return await real_query(sql, params)
+    deps.db.query = query
+    [text] = frames(response)
+    assert text.startswith("event: error\ndata: ")
+    error = json.loads(text.split("data: ", 1)[1])
+    check("AssistantStreamEvent", {"event": "error", "data": error})
+    assert error["type"] == "server_error"

@@ -57,12 +57,13 @@ class Segment:
             self.state["events"] = max(self.state["events"], rows[0]["next"])
 
     async def write(self, status_was, before=(), written=()) -> None:
-        """The run as it is now (and the messages and steps `written`), with its logged events, in
-        one transaction that holds only while the run is still in a status of `status_was`."""
+        """The run as it is now (and the messages and steps `written`: (kind, object, the column
+        text it replaces)), with its logged events, in one transaction that holds only while the
+        run is still in a status of `status_was`."""
         batch = Batch(self.deps)
         batch.add(*before, store.expect(self.body["id"], status_was))
-        for kind, value in written:
-            await (store.put_message(batch, value) if kind == "message" else store.put_step(batch, value))
+        for kind, value, old in written:
+            await (store.put_message(batch, value) if kind == "message" else store.put_step(batch, value, old))
         row = await store.put_run(batch, self.row["owner"], self.body, self.state, self.row)
         if self.log is not None:
             batch.add(*self.log.statements())
@@ -78,9 +79,8 @@ class Segment:
         events = framer.end(status, error) if framer else []
         self.body = objects.moved(self.body, status, int(self.deps.now()), used, **details)
         self.emit(events + [(f"thread.run.{status}", self.body)])
-        written = [("message", m) for m in framer.messages.values()] + [("step", s) for s in framer.steps.values()] \
-            if framer else []
-        await self.write(("in_progress", "cancelling"), [self.lease.held()] if self.lease else [], written)
+        await self.write(("in_progress", "cancelling"), [self.lease.held()] if self.lease else [],
+                         framer.written() if framer else [])
 
     async def start(self, attempt: int) -> None:
         before = [self.lease.held()]

@@ -161,6 +161,10 @@ class Framer:
                                                                  "arguments": c["function"]["arguments"]}}
                 for c in calls if c["type"] == "function"]
 
+    def written(self) -> List[tuple]:
+        """This segment's messages and steps, to store (all new): ("message" | "step", object, None)."""
+        return [("message", m, None) for m in self.messages.values()] + [("step", s, None) for s in self.steps.values()]
+
     # --- the end of a segment -----------------------------------------------------------------------
 
     def end(self, status: str, last_error: Optional[dict] = None) -> Events:

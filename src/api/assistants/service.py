@@ -63,7 +63,7 @@ async def expire(deps: Deps, row: Row) -> Row:
     segment.body = objects.moved(segment.body, "expired", now, objects.usage_of(segment.state["usage"]))
     segment.emit([("thread.run.step.expired", waited), ("thread.run.expired", segment.body)])
     try:
-        await segment.write(("requires_action",), [], [("step", waited)])
+        await segment.write(("requires_action",), [], [("step", waited, step["body"])])
     except Exception:  # noqa: BLE001 - submitted, cancelled or expired meanwhile: the row says which
         pass
     return await store.run(deps, row["thread_id"], row["id"])
@@ -207,12 +207,13 @@ async def submit_tool_outputs(deps: Deps, row: Row, outputs: List[dict], stream:
     segment.body = objects.moved(body, "queued", int(deps.now()))
     segment.emit([("thread.run.step.completed", step), ("thread.run.queued", segment.body)])
     state["opened"] = state["events"]
-    await _commit(deps, segment, ("requires_action",), [("step", step)], [runs.requeued(row["id"], int(deps.now()))])
+    await _commit(deps, segment, ("requires_action",), [("step", step, step_row["body"])],
+                  [runs.requeued(row["id"], int(deps.now()))])
     await runs.enqueue(deps, row["id"], execute.EXECUTORS)
     return segment.body, after
 
 
-async def cancel(deps: Deps, row: Row) -> dict:
+async def cancel(deps: Deps, row: Row, again: bool = True) -> dict:
     """A queued run or one waiting for tool outputs is cancelled at once; a running one is
     `cancelling` until its consumer stops at its next lease renewal."""
     if row["status"] not in ACTIVE:
@@ -222,17 +223,25 @@ async def cancel(deps: Deps, row: Row) -> dict:
     if row["status"] == "cancelling":
         return segment.body
     await segment.at_tail()
-    now, written = int(deps.now()), []
-    if await runs.cancelled(deps, row["id"]) in ("done", None):  # no consumer holds it
+    now, written, running = int(deps.now()), [], await runs.held(deps, row["id"])
+    if running:
+        segment.body = objects.moved(segment.body, "cancelling", now)
+    else:  # queued (it will never start now) or waiting for tool outputs
         if segment.state["tool_step"]:
-            step = await stored.load(deps, (await store.step(deps, row["id"], segment.state["tool_step"]))["body"])
-            written.append(("step", objects.step_ended(step, "cancelled", now)))
+            step = await store.step(deps, row["id"], segment.state["tool_step"])
+            written.append(("step", objects.step_ended(await stored.load(deps, step["body"]), "cancelled", now),
+                            step["body"]))
             segment.emit([("thread.run.step.cancelled", written[-1][1])])
         segment.body = objects.moved(segment.body, "cancelled", now, objects.usage_of(segment.state["usage"]))
-    else:
-        segment.body = objects.moved(segment.body, "cancelling", now)
     segment.emit([(f"thread.run.{segment.body['status']}", segment.body)])
-    await _commit(deps, segment, (row["status"],), written)
+    try:
+        await _commit(deps, segment, (row["status"],), written, [runs.still(row["id"], running), runs.cancel(row["id"])])
+    except InvalidRequest:
+        raise
+    except Exception:
+        if not again:
+            raise
+        return await cancel(deps, await current(deps, row["thread_id"], row["id"]), again=False)  # claimed meanwhile
     return segment.body
 
 

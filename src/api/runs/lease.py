@@ -45,14 +45,18 @@ def cancel(run_id: str) -> Statement:
             "WHERE id = ?", (run_id,))
 
 
-async def cancelled(deps: Deps, run_id: str) -> Optional[str]:
-    """Asks the run to stop, as `cancel` does, and says what that means: "done" when no consumer
-    holds it (a queued run never starts now), "running" when its consumer stops at its next lease
-    renewal (or, taken for dead, when the run is next claimed)."""
-    rows = await deps.db.query(
-        "UPDATE runs SET cancel_requested = 1, state = CASE state WHEN 'queued' THEN 'done' ELSE state END "
-        "WHERE id = ? RETURNING state", (run_id,))
-    return rows[0]["state"] if rows else None
+async def held(deps: Deps, run_id: str) -> bool:
+    """Whether a consumer holds the run now (or held it and died: its lease not yet taken over)."""
+    rows = await deps.db.query("SELECT state FROM runs WHERE id = ?", (run_id,))
+    return bool(rows) and rows[0]["state"] == "running"
+
+
+def still(run_id: str, running: bool) -> Statement:
+    """A statement that fails its transaction unless the run is (still) held by a consumer, or
+    (still) not: a decision taken on `held` holds, or is taken again."""
+    test = "=" if running else "!="
+    return (f"SELECT CASE WHEN COALESCE((SELECT state FROM runs WHERE id = ?), 'done') {test} 'running' "
+            "THEN 1 ELSE json('run changed hands') END", (run_id,))
 
 
 def requeued(run_id: str, now: int) -> Statement:
