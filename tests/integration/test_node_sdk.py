@@ -7,7 +7,7 @@ import pytest
 from integration.devserver import ROOT, tool_env
 
 FAMILIES = ["models", "chat", "chat_stream", "chat_tools", "completions", "embeddings", "images", "audio",
-            "moderations", "files", "vector_stores", "responses", "conversations"]
+            "moderations", "files", "vector_stores", "responses", "conversations", "assistants"]
 
 
 @pytest.fixture(scope="module")

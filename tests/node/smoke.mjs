@@ -136,6 +136,27 @@ const CHECKS = {
     assert.deepEqual(items.map((item) => item.role), ["user", "assistant"]);
     assert.equal((await client.conversations.delete(conversation.id)).deleted, true);
   },
+  async assistants() {
+    const assistant = await client.beta.assistants.create({ model: CHAT, tools: [WEATHER] });
+    const thread = await client.beta.threads.create({ messages: [{ role: "user", content: "[[call]] Weather in Paris?" }] });
+    const poll = { pollIntervalMs: 200 };
+    const waiting = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll);
+    assert.equal(waiting.status, "requires_action");
+    const [call] = waiting.required_action.submit_tool_outputs.tool_calls;
+    const done = await client.beta.threads.runs.submitToolOutputsAndPoll(waiting.id,
+      { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: "sunny" }] }, poll);
+    assert.equal(done.status, "completed");
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id,
+      additional_messages: [{ role: "user", content: "[[words:3]] count" }] });
+    let text = "";
+    stream.on("textDelta", (delta) => { text += delta.value; });
+    assert.equal((await stream.finalRun()).status, "completed");
+    assert.equal(text, "w1 w2 w3");
+    const messages = [];
+    for await (const message of client.beta.threads.messages.list(thread.id, { order: "asc" })) messages.push(message);
+    assert.deepEqual(messages.map((m) => m.content[0].text.value),
+      ["[[call]] Weather in Paris?", "Tool said: sunny", "[[words:3]] count", "w1 w2 w3"]);
+  },
 };
 
 let failed = 0;
