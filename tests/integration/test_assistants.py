@@ -70,6 +70,24 @@ def test_the_v2_header_is_required(http):
     check("ErrorResponse", response.json())
 
 
+def test_threads_and_messages(client, http):
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "one"}], metadata={"a": "b"})
+    message = client.beta.threads.messages.create(thread.id, role="user", content=[
+        {"type": "text", "text": "two"}, {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}])
+    shown = checked(http, f"/v1/threads/{thread.id}/messages/{message.id}", "MessageObject")
+    assert shown["content"][1] == {"type": "image_url", "image_url": {"url": "https://example.com/x.png",
+                                                                      "detail": "auto"}}
+    assert client.beta.threads.messages.update(message.id, thread_id=thread.id, metadata={"n": "1"}).metadata == {
+        "n": "1"}
+    check("DeleteMessageResponse", dumped(client.beta.threads.messages.delete(message.id, thread_id=thread.id)))
+    assert [m.content[0].text.value for m in client.beta.threads.messages.list(thread.id)] == ["one"]
+    assert client.beta.threads.update(thread.id, metadata={"c": "d"}).metadata == {"c": "d"}
+    check("ThreadObject", checked(http, f"/v1/threads/{thread.id}", "ThreadObject"))
+    check("DeleteThreadResponse", dumped(client.beta.threads.delete(thread.id)))
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.retrieve(thread.id)
+
+
 def test_function_calling_with_create_and_poll(client, http, helper):
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "[[call]] Weather in Paris?"}],
                                         metadata={"topic": "weather"})

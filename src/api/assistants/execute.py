@@ -23,6 +23,8 @@ KIND = "thread_run"
 ENDPOINT = "/v1/threads/runs"
 # A run waits up to a minute for the files of its vector stores to be ingested, as OpenAI's do.
 FILES_WAIT_POLLS, FILES_POLL_SECONDS = 120, 0.5
+CONTEXT_MESSAGES = 2000  # a run reads at most the thread's newest messages (truncation fits them further)
+MAX_ROUNDS = 64  # times a run may wait for tool outputs: its context of tool calls stays bounded
 
 
 def last_error(exc: ApiError) -> dict:
@@ -95,10 +97,9 @@ class Segment:
         """The chat messages: instructions, the thread's messages (the last few, with
         last_messages truncation), then the run's own messages, tool calls and their outputs."""
         body = self.body
-        thread = await store.thread_messages(self.deps, body["thread_id"], body["id"])
         truncation = body["truncation_strategy"]
-        if truncation["type"] == "last_messages":
-            thread = thread[-truncation["last_messages"]:]
+        newest = min(CONTEXT_MESSAGES, truncation["last_messages"] or CONTEXT_MESSAGES)
+        thread = await store.thread_messages(self.deps, body["thread_id"], body["id"], newest)
         items = [messages.item(m) for m in thread] + self.state["transcript"]
         chat = await inputs.to_messages(self.deps, self.row["owner"], items, "messages")
         return ([{"role": "developer", "content": body["instructions"]}] if body["instructions"] else []) + chat
@@ -174,6 +175,10 @@ class Segment:
         if error is not None:
             return await self.end("failed", framer, used, last_error=last_error(error))
         calls = framer.function_calls()
+        if calls and self.state["segment"] + 1 >= MAX_ROUNDS:
+            return await self.end("failed", framer, used, last_error={
+                "code": "invalid_prompt", "message": f"The run asked for tool outputs {MAX_ROUNDS} times, the most "
+                                                     "a run may; start a new run to go on."})
         if calls:
             self.state["transcript"] += generation.output.items
             self.state["tool_step"] = framer.tool_step["id"]

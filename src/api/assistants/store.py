@@ -100,12 +100,12 @@ async def step(deps: Deps, run_id: str, step_id: str) -> Row:
     return rows[0]
 
 
-async def thread_messages(deps: Deps, thread_id: str, except_run: str) -> List[dict]:
-    """The thread's messages in order, but for those a run wrote itself (its context has them
-    already, beside its tool calls)."""
-    rows = await deps.db.query("SELECT body FROM thread_messages WHERE thread_id = ? AND run_id IS NOT ? ORDER BY n",
-                               (thread_id, except_run))
-    return await stored.load_all(deps, [row["body"] for row in rows])
+async def thread_messages(deps: Deps, thread_id: str, except_run: str, newest: int) -> List[dict]:
+    """The thread's `newest` messages in order, but for those a run wrote itself (its context
+    has them already, beside its tool calls)."""
+    rows = await deps.db.query("SELECT body FROM thread_messages WHERE thread_id = ? AND run_id IS NOT ? "
+                               "ORDER BY n DESC LIMIT ?", (thread_id, except_run, newest))
+    return await stored.load_all(deps, [row["body"] for row in reversed(rows)])
 
 
 async def page(deps: Deps, table: str, scope: tuple, noun: str, params, filters=(), columns: str = "id, n, body",

@@ -16,6 +16,7 @@ MAX_MESSAGES = 100  # initial messages of a thread, additional messages of a run
 MAX_PARTS = 100  # content parts of one message
 MAX_ATTACHMENTS = 20  # files attached to one message
 MAX_TOOL_OUTPUTS = 128
+MAX_OUTPUT_CHARS = 512 * 1024  # one tool output
 MIN_RUN_TOKENS = 256  # max_prompt_tokens and max_completion_tokens, as OpenAI's minimum
 Effort = Literal["none", "minimal", "low", "medium", "high"]
 
@@ -211,7 +212,7 @@ class RunSettings(Params):
     """What a run may set over its assistant (runs create, and create-and-run)."""
     assistant_id: StrictStr
     model: Optional[StrictStr] = None
-    instructions: Optional[StrictStr] = None
+    instructions: Optional[constr(strict=True, max_length=MAX_INSTRUCTIONS)] = None
     tools: Optional[List[Dict[str, Any]]] = Field(None, max_items=MAX_RUN_TOOLS)
     metadata: Optional[Metadata] = None
     temperature: Optional[Temperature] = None
@@ -228,7 +229,7 @@ class RunSettings(Params):
 
 
 class RunCreateParams(RunSettings):
-    additional_instructions: Optional[StrictStr] = None
+    additional_instructions: Optional[constr(strict=True, max_length=MAX_INSTRUCTIONS)] = None
     additional_messages: Optional[List[Dict[str, Any]]] = Field(None, max_items=MAX_MESSAGES)
 
 
@@ -239,7 +240,7 @@ class ThreadCreateAndRunParams(RunSettings):
 
 class ToolOutput(Params):
     tool_call_id: StrictStr
-    output: StrictStr
+    output: constr(strict=True, max_length=MAX_OUTPUT_CHARS)
 
 
 class SubmitToolOutputsParams(Params):
