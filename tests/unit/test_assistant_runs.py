@@ -7,11 +7,11 @@ import json
 import pytest
 
 from api import app, jobs
-from api.assistants import objects
+from api.assistants import objects, store
 from api.errors import workers_ai_error
 from api.runs import lease as runs
 from unit.assistants_support import (BETA, OTHER, WEATHER, api, assistant, create_run, deliver, listed, ok, retrieve,
-                                     second_key_and_deferred_work, stream_events, thread)
+                                     second_key_and_deferred_work, thread)
 from unit.support import native, native_stream, native_tools, request, run
 
 assert second_key_and_deferred_work  # the autouse fixture
@@ -134,21 +134,15 @@ def test_one_active_run_per_thread(deps):
 
 def test_a_run_created_in_a_race_is_refused_by_the_index(deps, monkeypatch):
     body, made = waiting_run(deps)
-    from api.assistants import store  # noqa: PLC0415
+    real, looks = store.active_run, []
 
-    async def none_active(deps, thread_id):  # the check passes, as it would for a request racing this one
-        return None
-    real = store.active_run
-    monkeypatch.setattr(store, "active_run", none_active)
-    calls = []
-
-    async def second_look(deps, thread_id):
-        calls.append(thread_id)
-        return await (none_active if len(calls) == 1 else real)(deps, thread_id)
-    monkeypatch.setattr(store, "active_run", second_look)
+    async def first_look_misses(deps, thread_id):  # as for a request racing the one that made the run
+        looks.append(thread_id)
+        return None if len(looks) == 1 else await real(deps, thread_id)
+    monkeypatch.setattr(store, "active_run", first_look_misses)
     response = api(deps, "POST", f"/v1/threads/{body['id']}/runs", {"assistant_id": made["assistant_id"]})
     assert response.status == 400 and made["id"] in response.body["error"]["message"]
-    assert deps.db.conn.execute("SELECT COUNT(*) FROM thread_runs").fetchone()[0] == 1
+    assert deps.db.conn.execute("SELECT COUNT(*) FROM thread_runs").fetchone()[0] == 1 and len(looks) == 2
 
 
 def test_cancel_a_queued_run_before_it_starts(deps):

@@ -17,7 +17,6 @@ NO_SANDBOX = "is not available: there is no sandbox on Workers to run code in"
 # Responses parameter names in errors → the Assistants API's.
 RENAMED = {"text.format": "response_format", "reasoning.effort": "reasoning_effort",
            "max_output_tokens": "max_completion_tokens"}
-DEFAULTS = {"temperature": 1.0, "top_p": 1.0, "response_format": "auto"}
 
 
 def tools(given: List[dict], param: str = "tools") -> List[dict]:
