@@ -40,9 +40,30 @@ OBJECT_ROUTES = {
         "items": [{"type": "message", "role": "user", "content": "injected"}]},
     ("GET", "/v1/conversations/{conversation_id}/items/{item_id}"): None,
     ("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}"): None,
+    ("GET", "/v1/assistants/{assistant_id}"): None,
+    ("POST", "/v1/assistants/{assistant_id}"): {"name": "taken over"},
+    ("DELETE", "/v1/assistants/{assistant_id}"): None,
+    ("POST", "/v1/threads/runs"): {"assistant_id": "{assistant_id}"},
+    ("GET", "/v1/threads/{thread_id}"): None,
+    ("POST", "/v1/threads/{thread_id}"): {"metadata": {"taken": "over"}},
+    ("DELETE", "/v1/threads/{thread_id}"): None,
+    ("POST", "/v1/threads/{thread_id}/messages"): {"role": "user", "content": "injected"},
+    ("GET", "/v1/threads/{thread_id}/messages"): None,
+    ("GET", "/v1/threads/{thread_id}/messages/{message_id}"): None,
+    ("POST", "/v1/threads/{thread_id}/messages/{message_id}"): {"metadata": {"taken": "over"}},
+    ("DELETE", "/v1/threads/{thread_id}/messages/{message_id}"): None,
+    ("POST", "/v1/threads/{thread_id}/runs"): {"assistant_id": "{stranger_assistant}"},
+    ("GET", "/v1/threads/{thread_id}/runs"): None,
+    ("GET", "/v1/threads/{thread_id}/runs/{run_id}"): None,
+    ("POST", "/v1/threads/{thread_id}/runs/{run_id}"): {"metadata": {"taken": "over"}},
+    ("POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel"): None,
+    ("POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs"): {
+        "tool_outputs": [{"tool_call_id": "{call_id}", "output": "taken over"}]},
+    ("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps"): None,
+    ("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}"): None,
 }
 # Lists of the caller's objects: the stranger's must not hold the owner's.
-LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data",
+LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data", ("GET", "/v1/assistants"): "data",
                ("GET", "/v1/console/responses"): "data", ("GET", "/v1/console/conversations"): "data"}
 # Routes that read or make nothing another key owns.
 NOT_OWNED = {
@@ -59,6 +80,9 @@ NOT_OWNED = {
                                "key is a 404: test_a_stranger_cannot_continue_the_owners_context)",
     ("POST", "/v1/responses/input_tokens"): "stores nothing (context ids checked as for create)",
     ("POST", "/v1/conversations"): "makes the caller's own",
+    ("POST", "/v1/assistants"): "makes the caller's own (vector stores and files it names are checked: "
+                                "test_assistants.py)",
+    ("POST", "/v1/threads"): "makes the caller's own (files its messages name are checked: test_assistants.py)",
     ("GET", "/v1/console/me"): "the caller's own session",
     ("GET", "/v1/console/usage"): "the caller's own usage, summed per owner (test_console)",
     ("GET", "/v1/console/keys"): "admin keys only, 403 for others (tests/integration/console)",
@@ -75,7 +99,8 @@ def test_every_route_is_covered():
 
 def client_for(server, name: str) -> httpx.Client:
     secret = keys(server, "create", "--name", name)["key"]
-    return httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {secret}"}, timeout=30)
+    return httpx.Client(base_url=server.url, timeout=30, headers={
+        "authorization": f"Bearer {secret}", "openai-beta": "assistants=v2"})  # the Assistants API needs it
 
 
 def upload(client: httpx.Client, name: str) -> str:
@@ -102,10 +127,30 @@ def world(server):
         "items": [{"type": "message", "role": "user", "content": "mine"}]}).json()["id"]
     item = owner.get(f"/v1/conversations/{conversation}/items").json()["data"][0]["id"]
     ids = {"file_id": file_id, "vector_store_id": store, "batch_id": batch, "response_id": response,
-           "conversation_id": conversation, "item_id": item, "stranger_file": upload(stranger, "theirs.txt")}
+           "conversation_id": conversation, "item_id": item, "stranger_file": upload(stranger, "theirs.txt"),
+           **assistant_world(owner, stranger)}
     yield owner, stranger, ids
     owner.close()
     stranger.close()
+
+
+def assistant_world(owner: httpx.Client, stranger: httpx.Client) -> dict:
+    """The owner's assistant, thread, message, and run waiting for a tool output with its step."""
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    assistant = owner.post("/v1/assistants", json={"model": "gpt-4o", "name": "mine", "tools": [weather]}).json()["id"]
+    thread = owner.post("/v1/threads", json={"metadata": {"mine": "yes"}, "messages": [
+        {"role": "user", "content": "[[call]] Weather in Paris?"}]}).json()["id"]
+    run = owner.post(f"/v1/threads/{thread}/runs", json={"assistant_id": assistant}).json()["id"]
+    deadline = time.monotonic() + 30
+    while (waiting := owner.get(f"/v1/threads/{thread}/runs/{run}").json())["status"] != "requires_action":
+        assert time.monotonic() < deadline, waiting
+        time.sleep(0.2)
+    return {"assistant_id": assistant, "thread_id": thread, "run_id": run,
+            "message_id": owner.get(f"/v1/threads/{thread}/messages").json()["data"][0]["id"],
+            "step_id": owner.get(f"/v1/threads/{thread}/runs/{run}/steps").json()["data"][0]["id"],
+            "call_id": waiting["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"],
+            "stranger_assistant": stranger.post("/v1/assistants", json={"model": "gpt-4o"}).json()["id"]}
 
 
 def filled(value, ids: dict):
@@ -140,7 +185,8 @@ def test_a_stranger_cannot_attach_the_owners_file_to_its_own_store(world):
 def test_a_strangers_lists_hold_none_of_the_owners_objects(world, method, template):
     owner, stranger, ids = world
     listed = stranger.request(method, template).json()[LIST_ROUTES[(method, template)]]
-    theirs = {ids[name] for name in ("file_id", "vector_store_id", "response_id", "conversation_id")}
+    theirs = {ids[name] for name in ("file_id", "vector_store_id", "response_id", "conversation_id",
+                                     "assistant_id")}
     assert not {item["id"] for item in listed} & theirs
     assert {item["id"] for item in owner.request(method, template).json()["data"]} & theirs
 
@@ -168,3 +214,10 @@ def test_the_owners_objects_are_untouched(world):
     assert conversation["metadata"] in ({}, None)
     assert [i["id"] for i in owner.get(f"/v1/conversations/{ids['conversation_id']}/items").json()["data"]] == [
         ids["item_id"]]
+    assert owner.get(f"/v1/assistants/{ids['assistant_id']}").json()["name"] == "mine"
+    thread = f"/v1/threads/{ids['thread_id']}"
+    assert owner.get(thread).json()["metadata"] == {"mine": "yes"}
+    assert [m["id"] for m in owner.get(f"{thread}/messages").json()["data"]] == [ids["message_id"]]
+    assert owner.get(f"{thread}/messages/{ids['message_id']}").json()["metadata"] == {}
+    run = owner.get(f"{thread}/runs/{ids['run_id']}").json()
+    assert (run["status"], run["metadata"]) == ("requires_action", {})

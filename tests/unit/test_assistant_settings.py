@@ -1,9 +1,10 @@
 """What a run's settings do to the model calls: reasoning (its effort passed, its text not shown),
-a forced tool, response formats, images from the thread, vector stores set for one run, and the
-bound on how often a run may wait for tool outputs."""
+a forced tool, response formats, images from the thread, vector stores set for one run, the
+bound on how often a run may wait for tool outputs, and the key's model list."""
 import base64
+import json
 
-from api import app
+from api import app, auth
 from api.assistants import execute
 from fakes import MemoryBinary
 from pngs import png
@@ -13,6 +14,7 @@ from unit.support import AUTH, choices_result, native_tools, oai_chunks, oai_str
 
 assert second_key_and_deferred_work  # the autouse fixture
 GLM, GEMMA = "@cf/zai-org/glm-4.7-flash", "@cf/google/gemma-4-26b-a4b-it"
+LIMITED = "sk-limited-0123456789"
 
 
 def inputs(deps) -> dict:
@@ -35,7 +37,8 @@ def test_reasoning_effort_reaches_the_model_and_its_reasoning_stays_hidden(deps)
 def test_a_named_tool_choice_forces_the_call(deps):
     body = thread(deps, "Anything")
     other = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}
-    made = create_run(deps, body["id"], assistant(deps, tools=[WEATHER, other])["id"],
+    granite = "@cf/ibm-granite/granite-4.0-h-micro"  # takes a forced tool as tools (llama-3.3: as JSON mode)
+    made = create_run(deps, body["id"], assistant(deps, model=granite, tools=[WEATHER, other])["id"],
                       tool_choice={"type": "function", "function": {"name": "get_weather"}})
     assert made["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
     deps.ai.answer(native_tools([{"name": "get_weather", "arguments": {"city": "Oslo"}}]))
@@ -98,3 +101,21 @@ def test_a_run_may_wait_for_tool_outputs_only_so_often(deps, monkeypatch):
     failed = retrieve(deps, body["id"], made["id"])
     assert (failed["status"], failed["last_error"]["code"]) == ("failed", "invalid_prompt")
     assert "1 times" in failed["last_error"]["message"]
+
+
+def test_a_keys_model_list_and_budgets_apply_to_runs(deps):
+    deps.db.conn.execute("INSERT INTO api_keys (id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
+                         ("key_1", "limited", auth.key_hash(LIMITED), LIMITED[:8], 1_700_000_000))
+    deps.db.conn.execute("INSERT INTO key_limits (key_id, models, updated_at) VALUES (?, ?, ?)",
+                         ("key_1", json.dumps(["gpt-4o-mini"]), 1_700_000_000))
+    deps.db.conn.commit()
+    headers = {"authorization": f"Bearer {LIMITED}", "openai-beta": "assistants=v2"}
+    helper = ok(api(deps, "POST", "/v1/assistants", {"model": "gpt-4o"}, headers=headers))
+    body = ok(api(deps, "POST", "/v1/threads", {"messages": [{"role": "user", "content": "Hi"}]}, headers=headers))
+    for path, fields in [(f"/v1/threads/{body['id']}/runs", {}), ("/v1/threads/runs", {}),
+                         (f"/v1/threads/{body['id']}/runs", {"model": "gpt-4"})]:
+        refused = api(deps, "POST", path, {"assistant_id": helper["id"], **fields}, headers=headers)
+        assert (refused.status, refused.body["error"]["code"]) == (403, "model_not_found"), path
+    assert ok(api(deps, "POST", f"/v1/threads/{body['id']}/runs", {"assistant_id": helper["id"],
+                                                                 "model": "gpt-4o-mini"}, headers=headers))
+    assert deps.runs.sent and deps.ai.calls == []

@@ -5,7 +5,7 @@ import functools
 import json
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import AsyncIterator, List, Mapping, Optional, Sequence
+from typing import AsyncIterator, Callable, List, Mapping, Optional, Sequence
 
 from api import stored
 from api.assistants import execute, messages, objects, request, store
@@ -26,6 +26,7 @@ SWEEP_BATCH = 100
 ACTIVE_RUN = "Thread {thread} already has an active run {run}."
 BUSY_THREAD = "Can't add messages to {thread} while a run {run} is active."
 BETA = "assistants=v2"
+Permitted = Callable[[str], object]  # raises unless the caller's key may run the model (api.limits)
 
 
 def include_content(query: Mapping[str, str]) -> bool:
@@ -120,12 +121,13 @@ class Planned:
     stream: bool
 
 
-async def plan(deps: Deps, owner: str, params: RunSettings, thread_searchable: bool,
+async def plan(deps: Deps, owner: str, params: RunSettings, permitted: Permitted, thread_searchable: bool,
                extra_instructions: Optional[str] = None, resources: Optional[ToolResources] = None) -> Planned:
-    """The run's settings, refused with a 400 where the model cannot serve them.
-    `thread_searchable`: the thread has (or is getting) a vector store."""
+    """The run's settings, refused with a 400 where the model cannot serve them (and as the key's
+    limits say, by `permitted`). `thread_searchable`: the thread has (or is getting) a vector store."""
     assistant = await stored.load(deps, (await store.assistant(deps, owner, params.assistant_id, "assistant_id"))["body"])
     settings = _settings(assistant, params, extra_instructions)
+    permitted(settings["model"])
     own = request.store_ids(await request.tool_resources(deps, owner, resources) if resources else
                             assistant["tool_resources"])
     searchable = any(t["type"] == "file_search" for t in settings["tools"]) and bool(own or thread_searchable)
@@ -179,13 +181,15 @@ async def _commit(deps: Deps, segment: Segment, was: Sequence[str], written=(), 
         raise
 
 
-async def submit_tool_outputs(deps: Deps, row: Row, outputs: List[dict], stream: bool) -> tuple:
+async def submit_tool_outputs(deps: Deps, row: Row, outputs: List[dict], stream: bool,
+                              permitted: Permitted) -> tuple:
     """(the run, queued again; the sequence number its new events follow)."""
     if row["status"] != "requires_action":
         raise InvalidRequest(f"Runs in status \"{row['status']}\" do not accept tool outputs.", param="run_id",
                              code="invalid_state")
     segment = Segment(deps, row, *await execute.load(deps, row), None)
     body, state = segment.body, segment.state
+    permitted(body["model"])  # the run goes on with its model: the key must still have tokens for it
     expected = [call["id"] for call in body["required_action"]["submit_tool_outputs"]["tool_calls"]]
     given = [output["tool_call_id"] for output in outputs]
     if sorted(given) != sorted(expected):

@@ -2,7 +2,7 @@
 follows its events), list, retrieve, modify metadata, cancel, submit_tool_outputs; and their
 steps, list and retrieve (`include[]` for file search result content). The machinery is
 api.assistants (service: the changes a request makes; execute: the run engine's)."""
-from api import stored
+from api import catalog, limits, stored
 from api.assistants import objects, request, service, store
 from api.assistants.service import ACTIVE_RUN, beta
 from api.assistants.store import Batch
@@ -12,6 +12,11 @@ from api.validate import parse, parse_request
 from api.web import ApiRequest, ApiResponse
 
 POLL_AFTER_MS = "500"  # the SDKs' *_and_poll helpers wait this long between polls of a running run
+
+
+def _permitted(req: ApiRequest, deps: Deps):
+    """The key's model list and token budgets, checked for the model a run goes on with."""
+    return lambda model: limits.resolve_model(req, deps, model, catalog.CHAT)
 
 
 async def _thread(req: ApiRequest, deps: Deps):
@@ -34,7 +39,8 @@ async def create_run(req: ApiRequest, deps: Deps):
     additional = params.additional_messages or []
     searchable = bool(request.store_ids(thread["tool_resources"])) or any(isinstance(m, dict) and m.get("attachments")
                                                          for m in additional)
-    planned = await service.plan(deps, req.key.owner, params, searchable, params.additional_instructions)
+    planned = await service.plan(deps, req.key.owner, params, _permitted(req, deps), searchable,
+                                 params.additional_instructions)
     run = await service.start(deps, req.key, thread, planned, content, Batch(deps), additional=additional,
                               thread_row=row)
     if params.stream:
@@ -80,7 +86,7 @@ async def submit_tool_outputs(req: ApiRequest, deps: Deps):
     params = parse_request(SubmitToolOutputsParams, req)
     row = await _run(req, deps)
     run, after = await service.submit_tool_outputs(deps, row, [o.dict() for o in params.tool_outputs],
-                                                   bool(params.stream))
+                                                   bool(params.stream), _permitted(req, deps))
     if params.stream:
         return service.stream(deps, run["id"], after, req.id)
     return ApiResponse(objects.shown(run))

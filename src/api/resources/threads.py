@@ -1,7 +1,7 @@
 """/v1/threads (Assistants v2: header OpenAI-Beta: assistants=v2): create (with messages and
 tool_resources), retrieve, modify, delete, and create-and-run (POST /v1/threads/runs). Threads
 belong to the key's owner; other keys get 404s. The machinery is api.assistants."""
-from api import stored
+from api import catalog, limits, stored
 from api.assistants import messages, objects, request, service, store
 from api.assistants.service import beta
 from api.assistants.store import Batch
@@ -9,6 +9,11 @@ from api.ports import Deps
 from api.types.assistants import ThreadCreateAndRunParams, ThreadCreateParams, ThreadUpdateParams
 from api.validate import parse, parse_request
 from api.web import ApiRequest, ApiResponse
+
+
+def _permitted(req: ApiRequest, deps: Deps):
+    """The key's model list and token budgets, checked for the run's model."""
+    return lambda model: limits.resolve_model(req, deps, model, catalog.CHAT)
 
 
 @beta
@@ -57,7 +62,8 @@ async def create_thread_and_run(req: ApiRequest, deps: Deps):
     resources = thread_params.tool_resources
     searchable = bool(resources and resources.file_search) or any(
         isinstance(m, dict) and m.get("attachments") for m in thread_params.messages)
-    planned = await service.plan(deps, req.key.owner, params, searchable, resources=params.tool_resources)
+    planned = await service.plan(deps, req.key.owner, params, _permitted(req, deps), searchable,
+                                 resources=params.tool_resources)
     batch = Batch(deps)
     thread = await messages.new_thread(deps, req.key.owner, thread_params, "thread.", batch)
     run = await service.start(deps, req.key, thread, planned, content, batch, opening=[("thread.created", thread)])

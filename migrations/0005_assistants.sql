@@ -1,4 +1,4 @@
--- Migration 0004: Assistants v2 — assistants, threads, their messages, runs and run steps.
+-- Migration 0005: Assistants v2 — assistants, threads, their messages, runs and run steps.
 
 -- Assistants v2 (/v1/assistants, /v1/threads; api.assistants). `body` is the object as OpenAI
 -- shows it (an "r2:" pointer when large, api.stored). `n` orders lists by creation: ids are
