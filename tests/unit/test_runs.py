@@ -162,3 +162,13 @@ def test_inline_runs_go_in_wait_until(deps):
     deps.ai.answer(native("inline", 4, 1))
     run(drain(deps))
     assert row(deps, "responses", body["id"], "status") == {"status": "completed"}
+
+
+def test_a_requeued_run_starts_a_new_round_with_larger_tokens(deps):
+    body = create(deps)
+    first = run(runs.claim(deps, body["id"]))
+    run(deps.db.batch([runs.Lease(deps, first).release(), runs.requeued(body["id"], 0)]))
+    second = run(runs.claim(deps, body["id"]))
+    assert (runs.tries(second.attempt), second.attempt > first.attempt) == (1, True)
+    with pytest.raises(Exception):  # the first round's consumer holds nothing of the second's
+        run(deps.db.batch([runs.Lease(deps, first).held()]))

@@ -87,7 +87,7 @@ class Segment:
     async def start(self, attempt: int) -> None:
         before = [self.lease.held()]
         self.state["events"] = self.state["opened"]  # a retried attempt logs over the dead one's events
-        if self.log is not None and attempt > 1:
+        if self.log is not None and runs.tries(attempt) > 1:
             before.append(clear_after(self.body["id"], self.state["opened"] - 1))
         self.body = objects.moved(self.body, "in_progress", int(self.deps.now()))
         self.emit([("thread.run.in_progress", self.body)])

@@ -12,6 +12,7 @@ KIND = "run"  # the queue message kind (api.jobs)
 LEASE_SECONDS = 60  # a consumer that has not renewed for this long is taken for dead
 BEAT_SECONDS = 2.0  # how often a running consumer renews (and looks for a cancel request)
 MAX_ATTEMPTS = 3  # a run whose consumer dies this many times ends failed
+ROUND = 1000  # attempt numbers of one round of attempts (a run requeued starts the next round)
 
 
 @dataclass
@@ -61,9 +62,16 @@ def still(run_id: str, running: bool) -> Statement:
 
 def requeued(run_id: str, now: int) -> Statement:
     """A run that waited for its client (an assistant run for tool outputs) queued again, with a
-    new round of attempts: to write in the same transaction as the object's change."""
-    return ("UPDATE runs SET state = 'queued', attempt = 0, lease_until = NULL, cancel_requested = 0, "
-            "updated_at = ? WHERE id = ?", (now, run_id))
+    new round of attempts: to write in the same transaction as the object's change. The attempt
+    number only ever grows — it is the lease's token, so no consumer of an earlier round can
+    take a later one's for its own."""
+    return (f"UPDATE runs SET state = 'queued', attempt = (attempt / {ROUND} + 1) * {ROUND}, lease_until = NULL, "
+            "cancel_requested = 0, updated_at = ? WHERE id = ?", (now, run_id))
+
+
+def tries(attempt: int) -> int:
+    """How many times the run has been attempted in its current round."""
+    return attempt % ROUND
 
 
 async def enqueue(deps: Deps, run_id: str, executors: Executors) -> None:
@@ -127,7 +135,7 @@ async def run_now(deps: Deps, run_id: str, executors: Executors) -> str:
         deps.log(f"runs: no executor for kind {claimed.kind!r} of {run_id}")
         return "retry"
     lease = Lease(deps, claimed)
-    if claimed.attempt > MAX_ATTEMPTS:
+    if tries(claimed.attempt) > MAX_ATTEMPTS:
         await executor.fail(run_id, claimed.owner, deps, "The run failed repeatedly and was given up.")
         await deps.db.execute(*lease.release())
         return "ack"

@@ -16,7 +16,7 @@ async def sweep(deps: Deps, executors: runs.Executors) -> int:
         "OR (state = 'queued' AND updated_at < ?) LIMIT ?", (now, now - QUEUED_GRACE_SECONDS, SWEEP_BATCH))
     for row in rows:
         executor = executors.get(row["kind"])
-        if row["attempt"] >= runs.MAX_ATTEMPTS and executor is not None:
+        if runs.tries(row["attempt"]) >= runs.MAX_ATTEMPTS and executor is not None:
             await executor.fail(row["id"], row["owner"], deps, "The run's worker stopped repeatedly; it was given up.")
             await deps.db.execute("UPDATE runs SET state = 'done', lease_until = NULL, updated_at = ? WHERE id = ? "
                                   "AND attempt = ?", (now, row["id"], row["attempt"]))
