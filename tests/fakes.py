@@ -111,6 +111,8 @@ class DictBlobs:
 
     def __init__(self):
         self.objects = {}
+        self.ranges = 0  # get_range calls
+        self.uploads: List[List[int]] = []  # the part sizes of each completed multipart upload
 
     async def put(self, key, data, content_type, metadata=None):
         body = data if isinstance(data, bytes) else await data.read()
@@ -118,6 +120,14 @@ class DictBlobs:
 
     async def get(self, key):
         return self.objects.get(key)
+
+    async def get_range(self, key, offset, length):
+        found = self.objects.get(key)
+        self.ranges += 1
+        return None if found is None else found.data[offset:offset + length]
+
+    async def multipart(self, key, content_type):
+        return MemoryUpload(self, key, content_type)
 
     async def delete(self, key):
         self.objects.pop(key, None)
@@ -143,6 +153,28 @@ class WindowLimiter:
             return False
         self.counts[key] = (window, count + delta)
         return True
+
+
+class MemoryUpload:
+    """A multipart upload with R2's rules: every part but the last at least MIN_PART bytes and all of
+    one size, the last no larger; the object appears on complete()."""
+    MIN_PART = 5 * 1024 * 1024
+
+    def __init__(self, blobs: DictBlobs, key: str, content_type: str):
+        self.blobs, self.key, self.content_type, self.parts = blobs, key, content_type, []
+
+    async def part(self, data: bytes):
+        self.parts.append(bytes(data))
+
+    async def complete(self):
+        sizes = [len(part) for part in self.parts]
+        assert all(size >= self.MIN_PART and size == sizes[0] for size in sizes[:-1]), sizes
+        assert not sizes or sizes[-1] <= sizes[0], sizes
+        self.blobs.objects[self.key] = MemoryBinary(b"".join(self.parts), self.content_type)
+        self.blobs.uploads.append(sizes)
+
+    async def abort(self):
+        self.parts = []
 
 
 class Clock:

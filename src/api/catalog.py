@@ -29,6 +29,8 @@ REASONING = "reasoning"  # thinks by default; reasoning_effort and enable_thinki
 THINK_TAGS = "think-tags"  # reasoning arrives inside <think>…</think> at the start of the text
 NO_STREAM = "no-stream"  # the binding does not stream it: we call whole and stream the result
 PENALTY_0 = "penalty-0"  # frequency/presence penalties only in 0..2
+# Any model: Workers AI's asynchronous batch API takes it (`queueRequest`; features/batch-api).
+ASYNC_BATCH = "async-batch"
 # Audio model features.
 STREAM_INPUT = "stream-input"  # takes audio as a stream input {body, contentType}; else a byte array
 TRANSLATE = "translate"  # task "translate" (into English), language, initial_prompt; returns segments
@@ -82,8 +84,9 @@ def chat(model_id: str, shape: str, context: int, *features: str) -> ModelSpec:
 
 
 OPENAI_SHAPED = (TOOLS, JSON_MODE, REASONING)
+QUEUEABLE = frozenset({ASYNC_BATCH})
 MODELS: List[ModelSpec] = [
-    chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "native", 24000, TOOLS, JSON_MODE),
+    chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "native", 24000, TOOLS, JSON_MODE, ASYNC_BATCH),
     chat("@cf/meta/llama-3.1-8b-instruct-fast", "native", 32000, TOOLS, JSON_MODE, PENALTY_0),
     chat("@cf/meta/llama-4-scout-17b-16e-instruct", "native", 131000, TOOLS, SHORT_TOOL_IDS, JSON_MODE,
          VISION, PENALTY_0),
@@ -103,10 +106,10 @@ MODELS: List[ModelSpec] = [
     chat("@cf/deepseek-ai/deepseek-v4-flash-0731", "openai", 1048576, *OPENAI_SHAPED),
     chat("@cf/openai/gpt-oss-120b", "openai", 128000, *OPENAI_SHAPED, NO_STREAM),
     chat("@cf/openai/gpt-oss-20b", "openai", 128000, *OPENAI_SHAPED, NO_STREAM),
-    ModelSpec("@cf/baai/bge-small-en-v1.5", EMBEDDINGS, dims=384, context=512),
-    ModelSpec("@cf/baai/bge-base-en-v1.5", EMBEDDINGS, dims=768, context=512),
-    ModelSpec("@cf/baai/bge-large-en-v1.5", EMBEDDINGS, dims=1024, context=512),
-    ModelSpec("@cf/baai/bge-m3", EMBEDDINGS, dims=1024, context=60000),
+    ModelSpec("@cf/baai/bge-small-en-v1.5", EMBEDDINGS, dims=384, context=512, features=QUEUEABLE),
+    ModelSpec("@cf/baai/bge-base-en-v1.5", EMBEDDINGS, dims=768, context=512, features=QUEUEABLE),
+    ModelSpec("@cf/baai/bge-large-en-v1.5", EMBEDDINGS, dims=1024, context=512, features=QUEUEABLE),
+    ModelSpec("@cf/baai/bge-m3", EMBEDDINGS, dims=1024, context=60000, features=QUEUEABLE),
     ModelSpec("@cf/google/embeddinggemma-300m", EMBEDDINGS, dims=768, context=2048, matryoshka=True),
     ModelSpec("@cf/qwen/qwen3-embedding-0.6b", EMBEDDINGS, dims=1024, context=8192, max_batch=32,
               matryoshka=True),

@@ -42,11 +42,28 @@ class StoredBlob(Protocol):
     async def read(self) -> bytes: ...
 
 
+class MultipartUpload(Protocol):
+    """An object written in parts (R2: every part but the last of one size, at least 5 MiB)."""
+
+    async def part(self, data: bytes) -> None:
+        """Appends the next part."""
+
+    async def complete(self) -> None: ...
+
+    async def abort(self) -> None: ...
+
+
 class Blobs(Protocol):
     async def put(self, key: str, data: Union[bytes, Binary], content_type: str,
                   metadata: Optional[Dict[str, str]] = None) -> None: ...
 
     async def get(self, key: str) -> Optional[StoredBlob]: ...
+
+    async def get_range(self, key: str, offset: int, length: int) -> Optional[bytes]:
+        """Bytes [offset, offset + length) of an object (fewer at its end); None if it is missing."""
+
+    async def multipart(self, key: str, content_type: str) -> MultipartUpload:
+        """Starts writing an object in parts, for one too large to hold in memory whole."""
 
     async def delete(self, key: str) -> None: ...
 

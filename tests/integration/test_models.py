@@ -43,7 +43,7 @@ def test_retrieve_id_with_raw_slashes(http):
     assert response.json() == {"id": "@cf/baai/bge-small-en-v1.5", "object": "model",
                                "created": catalog.CREATED, "owned_by": "baai", "task": "embeddings",
                                "workers_ai_model": "@cf/baai/bge-small-en-v1.5", "context_window": 512,
-                               "features": []}
+                               "features": ["async-batch"]}
 
 
 def test_retrieve_shows_what_a_model_can_do(client):

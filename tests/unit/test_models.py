@@ -32,7 +32,7 @@ def test_list_has_catalog_ids_and_aliases(deps):
     by_id = {m["id"]: m for m in data}
     assert by_id[LLAMA] == model(LLAMA, "meta")
     assert by_id["gpt-4o"] == model("gpt-4o", "meta", LLAMA)
-    assert by_id["gpt-4o"]["features"] == ["json-mode", "tools"]
+    assert by_id["gpt-4o"]["features"] == ["async-batch", "json-mode", "tools"]
     assert by_id["text-embedding-3-small"] == model("text-embedding-3-small", "baai", "@cf/baai/bge-base-en-v1.5")
 
 
