@@ -7,17 +7,19 @@ from typing import Awaitable, Callable, Dict, List
 from api import uploads, usage
 from api.ports import Deps, QueueMessage
 from api.assistants import execute, service as assistants
+from api.batches import executor as batches
 from api.responses import background
 from api.runs import lease as runs
 from api.runs.sweep import sweep as sweep_runs
 from api.vector_stores import ingest, stores
 
-EXECUTORS: runs.Executors = {**background.EXECUTORS, **execute.EXECUTORS}  # run kind → what runs it
+# run kind → what runs it
+EXECUTORS: runs.Executors = {**background.EXECUTORS, **execute.EXECUTORS, **batches.EXECUTORS}
 Handler = Callable[[List[QueueMessage], Deps], Awaitable[Dict[str, str]]]
 HANDLERS: Dict[str, Handler] = {
     usage.KIND: usage.consume,  # all of a delivery's events in one D1 transaction
     stores.INGEST: ingest.consume,  # one file per message
-    runs.KIND: runs.consumer(EXECUTORS),  # background responses and assistant runs, side by side
+    runs.KIND: runs.consumer(EXECUTORS),  # background responses, assistant runs and batches, side by side
 }
 
 

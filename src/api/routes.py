@@ -14,6 +14,7 @@ from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
 from api.console import account, admin_keys, stored
 from api.resources import assistants, threads, thread_messages, thread_runs
+from api.resources import batches
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -36,6 +37,11 @@ ROUTES: List[Route] = [
     Route("GET", "/v1/models", models.list_models),
     Route("GET", "/v1/models/{model:path}", models.retrieve_model),
     Route("POST", "/v1/chat/completions", chat.create_chat_completion),
+    Route("GET", "/v1/chat/completions", chat.list_chat_completions),
+    Route("GET", "/v1/chat/completions/{completion_id}", chat.retrieve_chat_completion),
+    Route("POST", "/v1/chat/completions/{completion_id}", chat.update_chat_completion),
+    Route("DELETE", "/v1/chat/completions/{completion_id}", chat.delete_chat_completion),
+    Route("GET", "/v1/chat/completions/{completion_id}/messages", chat.list_chat_completion_messages),
     Route("POST", "/v1/completions", completions.create_completion),
     Route("POST", "/v1/embeddings", embeddings.create_embedding),
     Route("POST", "/v1/moderations", moderations.create_moderation),
@@ -117,6 +123,10 @@ ROUTES: List[Route] = [
     Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", thread_runs.submit_tool_outputs),
     Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", thread_runs.list_run_steps),
     Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", thread_runs.retrieve_run_step),
+    Route("POST", "/v1/batches", batches.create_batch),
+    Route("GET", "/v1/batches", batches.list_batches),
+    Route("GET", "/v1/batches/{batch_id}", batches.retrieve_batch),
+    Route("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

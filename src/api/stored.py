@@ -40,6 +40,16 @@ async def load(deps: Deps, text: Optional[str]) -> Any:
     return json.loads(await blob.read())
 
 
+async def text(deps: Deps, column: str) -> str:
+    """The JSON text a column holds, fetched from R2 when it is a pointer (not parsed)."""
+    if not column.startswith(POINTER):
+        return column
+    blob = await deps.blobs.get(column[len(POINTER):])
+    if blob is None:
+        raise RuntimeError(f"stored value {column} is missing from the bucket")
+    return (await blob.read()).decode()
+
+
 async def load_all(deps: Deps, texts: Sequence[Optional[str]]) -> List[Any]:
     return [await load(deps, text) for text in texts]
 

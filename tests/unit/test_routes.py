@@ -12,6 +12,7 @@ from api.resources import vector_stores, vector_store_files
 from api.resources import conversations, responses
 from api.console import account, admin_keys, stored
 from api.resources import assistants, threads, thread_messages, thread_runs
+from api.resources import batches
 from unit.support import call, error
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -23,11 +24,18 @@ ASST, AID = "/v1/assistants/{assistant_id}", {"assistant_id": "asst_1"}
 THR, TID = "/v1/threads/{thread_id}", {"thread_id": "thread_1"}
 MSG, MID = THR + "/messages/{message_id}", {**TID, "message_id": "msg_1"}
 RUN, RID2 = THR + "/runs/{run_id}", {**TID, "run_id": "run_1"}
+CC, CCID = "/v1/chat/completions/{completion_id}", {"completion_id": "chatcmpl-1"}
+BATCH, BID = "/v1/batches/{batch_id}", {"batch_id": "batch_1"}
 # (method, template, a concrete path, handler, expected path params)
 CASES = [
     ("GET", "/v1/models", "/v1/models", models.list_models, {}),
     ("GET", "/v1/models/{model:path}", "/v1/models/gpt-4o", models.retrieve_model, {"model": "gpt-4o"}),
     ("POST", "/v1/chat/completions", "/v1/chat/completions", chat.create_chat_completion, {}),
+    ("GET", "/v1/chat/completions", "/v1/chat/completions", chat.list_chat_completions, {}),
+    ("GET", CC, "/v1/chat/completions/chatcmpl-1", chat.retrieve_chat_completion, CCID),
+    ("POST", CC, "/v1/chat/completions/chatcmpl-1", chat.update_chat_completion, CCID),
+    ("DELETE", CC, "/v1/chat/completions/chatcmpl-1", chat.delete_chat_completion, CCID),
+    ("GET", CC + "/messages", "/v1/chat/completions/chatcmpl-1/messages", chat.list_chat_completion_messages, CCID),
     ("POST", "/v1/completions", "/v1/completions", completions.create_completion, {}),
     ("POST", "/v1/embeddings", "/v1/embeddings", embeddings.create_embedding, {}),
     ("POST", "/v1/moderations", "/v1/moderations", moderations.create_moderation, {}),
@@ -116,6 +124,10 @@ CASES = [
     ("GET", RUN + "/steps", "/v1/threads/thread_1/runs/run_1/steps", thread_runs.list_run_steps, RID2),
     ("GET", RUN + "/steps/{step_id}", "/v1/threads/thread_1/runs/run_1/steps/step_1", thread_runs.retrieve_run_step,
      {**RID2, "step_id": "step_1"}),
+    ("POST", "/v1/batches", "/v1/batches", batches.create_batch, {}),
+    ("GET", "/v1/batches", "/v1/batches", batches.list_batches, {}),
+    ("GET", BATCH, "/v1/batches/batch_1", batches.retrieve_batch, BID),
+    ("POST", BATCH + "/cancel", "/v1/batches/batch_1/cancel", batches.cancel_batch, BID),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Unit tests of api.batches and /v1/batches."""
