@@ -151,7 +151,7 @@ def test_model_ids_keep_their_slashes(path):
 
 
 @pytest.mark.parametrize("path", ["/", "/v1", "/v1/", "/v1/nothing", "/nothing", "/v1/chat",
-                                  "/v1/chat/completions/extra", "/v2/models", "/v1/modelss"])
+                                  "/v1/chat/completions/one/extra", "/v2/models", "/v1/modelss"])
 def test_unknown_urls_are_404(path):
     with pytest.raises(NotFound) as raised:
         routes.match("GET", path)
@@ -161,7 +161,7 @@ def test_unknown_urls_are_404(path):
 @pytest.mark.parametrize("method,path,allow", [
     ("POST", "/v1/models", "GET"),
     ("DELETE", "/v1/models/gpt-4o", "GET"),
-    ("GET", "/v1/chat/completions", "POST"),
+    ("PUT", "/v1/chat/completions", "GET, POST"),
     ("PUT", "/completions", "POST"),
     ("GET", "/v1/embeddings/", "POST"),
 ])
