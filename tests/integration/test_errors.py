@@ -60,9 +60,9 @@ def test_unknown_route_is_404(http):
 
 
 def test_wrong_method_is_405_with_allow(http):
-    response = http.get(CHAT)
+    response = http.put(CHAT)
     error_of(response, 405, code="method_not_allowed")
-    assert response.headers["allow"] == "POST"
+    assert response.headers["allow"] == "GET, POST"
 
 
 def test_paths_without_v1_prefix_work(http):
