@@ -75,6 +75,7 @@ async def run_chunk(deps: Deps, lease: Lease, batch: Batch, plan: store.Plan, in
             task.cancel()
         grouped.close()
         await asyncio.gather(*tasks, return_exceptions=True)
+    rows += [task.result() for task in tasks if not task.cancelled() and task.exception() is None]  # ended meanwhile
     if not lease.alive:
         if lease.cancelled and rows:  # what was done before the cancel stays
             await deps.db.batch([lease.held(), *inserts(rows), store.counted(batch.id)])

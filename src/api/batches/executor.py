@@ -28,16 +28,17 @@ def batch_of(row: Row, key_id: str) -> Batch:
 
 class BatchExecutor:
     async def run(self, claim: runs.Claim, lease: runs.Lease, deps: Deps) -> None:
-        deadline = deps.now() + SLICE_SECONDS
+        deadline, steps = deps.now() + SLICE_SECONDS, 0
         while True:
             row = await store.row(deps, store.batch_of(claim.id))
             if row is None or row["run_id"] != claim.id or row["status"] in store.FINISHED:
                 await deps.db.execute(*lease.release())  # deleted, another run's, or done
                 return
-            if not await lease.beat(force=True) or deps.now() >= deadline:
+            if not await lease.beat(force=True) or (steps and deps.now() >= deadline):
                 if lease.alive or lease.cancelled:
                     await hand_over(deps, lease, row)
                 return
+            steps += 1
             batch, status = batch_of(row, claim.key_id), row["status"]
             expires_at = store.batch_object(row)["expires_at"]
             if status in ("validating", "in_progress") and deps.now() >= expires_at:

@@ -1,6 +1,7 @@
 """Helpers of the batch tests: a model that answers from its inputs (so that lines run side by side
 get their own answers, in any order), Workers AI's async batch API included; uploading a JSONL
 file; delivering the runs queue's messages until it is empty; reading output files."""
+import asyncio
 import json
 from typing import List, Optional
 
@@ -47,7 +48,8 @@ class EchoAI:
                 "success": True, "external_reference": None}
 
     def answer(self, model: str, inputs: dict):
-        texts = inputs.get("text") or [m["content"] for m in inputs.get("messages", []) if m["role"] == "user"][-1:]
+        texts = inputs.get("text") or ([inputs["prompt"]] if "prompt" in inputs else
+                                       [m["content"] for m in inputs["messages"] if m["role"] == "user"][-1:])
         if any("[[fail]]" in text for text in texts):
             raise workers_ai_error(3040, "Capacity temporarily exceeded, please try again.", model)
         if "text" in inputs:
@@ -60,6 +62,21 @@ class EchoAI:
 
     async def stream(self, model, inputs, options=None):
         raise AssertionError("batch lines never stream")
+
+
+class Paced:
+    """EchoAI answering line tN's chat after N × 10 ms, so lines end one after another; `after(text)`
+    runs as a call ends (a cancel arriving meanwhile)."""
+
+    def __init__(self, echo: EchoAI, after=None):
+        self.echo, self.calls, self.after = echo, echo.calls, after
+
+    async def run(self, model, inputs, options=None):
+        text = inputs["messages"][-1]["content"]
+        await asyncio.sleep(0.01 * int(text[1:]))
+        if self.after:
+            await self.after(text)
+        return await self.echo.run(model, inputs, options)
 
 
 def jsonl(lines) -> bytes:
@@ -85,15 +102,18 @@ def create(deps, lines, endpoint="/v1/chat/completions", headers=AUTH, **fields)
                                       "completion_window": "24h", **fields}, headers=headers)
 
 
-def work(deps, limit: int = 100) -> int:
-    """Delivers the runs queue's messages, one at a time, until it is empty; how many were."""
-    delivered = 0
+def work(deps, limit: int = 100) -> List[str]:
+    """Delivers the runs queue's messages one at a time, a retried one again, until the queue is
+    empty; the decisions, in order."""
+    decisions = []
     while deps.runs.sent:
-        assert delivered < limit, "the batch never finished"
+        assert len(decisions) < limit, "the batch never finished"
         body = deps.runs.sent.pop(0)
-        assert run(jobs.consume([QueueMessage(f"m{delivered}", body)], deps)) == {f"m{delivered}": "ack"}
-        delivered += 1
-    return delivered
+        message = f"m{len(decisions)}"
+        decisions.append(run(jobs.consume([QueueMessage(message, body)], deps))[message])
+        if decisions[-1] == "retry":
+            deps.runs.sent.append(body)
+    return decisions
 
 
 def batch(deps, batch_id: str, headers=AUTH) -> dict:
