@@ -1325,6 +1325,62 @@ async function generateImage(model, inputs) {
   return imageStream(await png(width, height, seed));
 }
 
+// --- Asynchronous batch API (features/batch-api) -------------------------------------------------
+// run(model, {requests: [...]}, {queueRequest: true}) → {status: "queued", request_id, model}; then
+// run(model, {request_id}) → {status: "queued" | "running", request_id} until the results are ready,
+// then {responses: [{id, result, success, external_reference}], usage}. Text results are nested under
+// `result` as the docs show them; a request that fails has success false and its error in `result`.
+// The batch takes QUEUE_DELAY_MS to run; payloads of 10 MB or more are refused, as Workers AI does.
+const QUEUEABLE = new Set(["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/baai/bge-small-en-v1.5",
+  "@cf/baai/bge-base-en-v1.5", "@cf/baai/bge-large-en-v1.5", "@cf/baai/bge-m3"]);
+const QUEUE_DELAY_MS = 200;
+const MAX_QUEUE_PAYLOAD = 10 * 1024 * 1024;
+const MAX_QUEUED = 1000; // batches kept for polling; the oldest are forgotten first
+const queuedBatches = new Map();
+let batchCounter = 0;
+
+function queueBatch(entry, model, inputs) {
+  if (!QUEUEABLE.has(model)) throw invalidInput(`${model} does not support queueRequest`);
+  ensure(isObject(inputs) && Array.isArray(inputs.requests) && inputs.requests.length > 0,
+    "'requests' must be a non-empty array");
+  if (encoder.encode(JSON.stringify(inputs)).length >= MAX_QUEUE_PAYLOAD) throw aiError(3006);
+  const requestId = `standin-batch-${++batchCounter}`;
+  const started = Date.now();
+  const results = Promise.all(inputs.requests.map((request, id) => queuedResult(entry, model, request, id)));
+  queuedBatches.set(requestId, { model, started, results });
+  if (queuedBatches.size > MAX_QUEUED) queuedBatches.delete(queuedBatches.keys().next().value);
+  return { status: "queued", request_id: requestId, model };
+}
+
+async function queuedResult(entry, model, request, id) {
+  const reference = request?.external_reference ?? null;
+  try {
+    ensure(isObject(request) && !request.stream, "each request must be an object without 'stream'");
+    const { external_reference: _, ...inputs } = request;
+    const output = await entry.run(model, inputs, {});
+    const { usage, ...result } = output;
+    return { id, result: MODELS[model].task === "text" ? { result } : result, success: true,
+      external_reference: reference, usage };
+  } catch (error) {
+    const match = /^(\d+): ([\s\S]*)$/.exec(error?.message ?? "");
+    return { id, result: { errors: [{ code: match ? Number(match[1]) : UNKNOWN_ERROR_CODE,
+      message: match ? match[2] : String(error?.message ?? error) }] }, success: false, external_reference: reference };
+  }
+}
+
+async function pollBatch(model, requestId) {
+  const batch = queuedBatches.get(requestId);
+  if (batch === undefined || batch.model !== model) throw invalidInput(`no batch ${requestId} for ${model}`);
+  const elapsed = Date.now() - batch.started;
+  if (elapsed < QUEUE_DELAY_MS) return { status: elapsed < QUEUE_DELAY_MS / 2 ? "queued" : "running", request_id: requestId };
+  const entries = await batch.results;
+  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  for (const entry of entries) {
+    for (const key of Object.keys(usage)) usage[key] += entry.usage?.[key] ?? 0;
+  }
+  return { responses: entries.map(({ usage: _, ...entry }) => entry), usage };
+}
+
 // --- HTTP ----------------------------------------------------------------------------------------
 
 // The error body of the REST API: {"success": false, "errors": [{code, message}]}.
@@ -1342,6 +1398,10 @@ export default class extends WorkerEntrypoint {
   // Of `options`, only extraHeaders["x-session-affinity"] (prompt caching) has a local meaning;
   // gateway, returnRawResponse and the rest are accepted and ignored.
   async run(model, inputs, options) {
+    if (options?.queueRequest) return queueBatch(this, model, inputs);
+    if (QUEUEABLE.has(model) && isObject(inputs) && typeof inputs.request_id === "string") {
+      return pollBatch(model, inputs.request_id);
+    }
     if (model in AUDIO_MODELS) return runAudio(AUDIO_MODELS[model], inputs);
     if (model in IMAGE_MODELS) return generateImage(model, inputs);
     const spec = MODELS[model];
