@@ -38,8 +38,8 @@ def _message(message_id: str, message: dict) -> dict:
         parts = content
         texts = [part["text"] for part in parts if part.get("type") == "text" and "text" in part]
         content = "\n".join(texts) if texts else None
-    wired = {"id": message_id, "role": message["role"], "content": content, "name": message.get("name"),
-             "content_parts": parts}
+    wired = {"id": message_id, "role": message["role"], "content": content, "refusal": None,
+             "name": message.get("name"), "content_parts": parts}
     for name in ("tool_calls", "tool_call_id"):
         if name in message:
             wired[name] = message[name]

@@ -65,12 +65,12 @@ def test_the_request_messages_are_listed_in_pages(deps):
     body = stored(deps, messages=messages)
     page = get(deps, f"/v1/chat/completions/{body['id']}/messages", limit="2").body
     assert page == {"object": "list", "has_more": True, "first_id": f"{body['id']}-0", "last_id": f"{body['id']}-1",
-                    "data": [{"id": f"{body['id']}-0", "role": "system", "content": "be brief", "name": None,
+                    "data": [{"id": f"{body['id']}-0", "role": "system", "content": "be brief", "refusal": None, "name": None,
                               "content_parts": None},
-                             {"id": f"{body['id']}-1", "role": "user", "content": "Say hello", "name": None,
+                             {"id": f"{body['id']}-1", "role": "user", "content": "Say hello", "refusal": None, "name": None,
                               "content_parts": None}]}
     rest = get(deps, f"/v1/chat/completions/{body['id']}/messages", after=page["last_id"]).body
-    assert rest["data"] == [{"id": f"{body['id']}-2", "role": "user", "content": "and\nmore", "name": None,
+    assert rest["data"] == [{"id": f"{body['id']}-2", "role": "user", "content": "and\nmore", "refusal": None, "name": None,
                              "content_parts": messages[2]["content"]}]
     newest = get(deps, f"/v1/chat/completions/{body['id']}/messages", order="desc", limit="1").body
     assert [m["id"] for m in newest["data"]] == [f"{body['id']}-2"]
