@@ -39,20 +39,29 @@ class BatchExecutor:
                     await hand_over(deps, lease, row)
                 return
             steps += 1
-            batch, status = batch_of(row, claim.key_id), row["status"]
-            expires_at = store.batch_object(row)["expires_at"]
-            if status in ("validating", "in_progress") and deps.now() >= expires_at:
-                await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing", {"expired_at": expires_at})])
-            elif status == "validating":
-                await validate(deps, lease, batch)
-            elif status == "in_progress" and row["cursor"] < len(store.Plan.of(row).offsets):
-                await run_chunk(deps, lease, batch, store.Plan.of(row), row["cursor"])
-            elif status == "in_progress":
-                await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing",
-                                                                 {"finalizing_at": int(deps.now())})])
-            else:  # finalizing, or cancelling
-                await finalize(deps, lease, batch, row)
+            try:
+                if await self._step(deps, lease, row, batch_of(row, claim.key_id)):
+                    return
+            except jsonl.MissingInput:  # the input file was deleted meanwhile: nothing more can run
+                await self.fail(claim.id, claim.owner, deps, "The input file was deleted while the batch ran.")
+                await deps.db.execute(*lease.release())
                 return
+
+    async def _step(self, deps: Deps, lease: runs.Lease, row: Row, batch: Batch) -> bool:
+        """One step of the batch; True once it is finished."""
+        status, expires_at = row["status"], store.batch_object(row)["expires_at"]
+        if status in ("validating", "in_progress") and deps.now() >= expires_at:
+            await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing", {"expired_at": expires_at})])
+        elif status == "validating":
+            await validate(deps, lease, batch)
+        elif status == "in_progress" and row["cursor"] < len(store.Plan.of(row).offsets):
+            await run_chunk(deps, lease, batch, store.Plan.of(row), row["cursor"])
+        elif status == "in_progress":
+            await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing", {"finalizing_at": int(deps.now())})])
+        else:  # finalizing, or cancelling
+            await finalize(deps, lease, batch, row)
+            return True
+        return False
 
     async def fail(self, run_id: str, owner: str, deps: Deps, message: str) -> None:
         """The slice's consumer died repeatedly: the batch ends failed, its partial work dropped."""

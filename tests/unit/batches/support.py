@@ -65,15 +65,15 @@ class EchoAI:
 
 
 class Paced:
-    """EchoAI answering line tN's chat after N × 10 ms, so lines end one after another; `after(text)`
-    runs as a call ends (a cancel arriving meanwhile)."""
+    """EchoAI answering line tN's chat after `delay(N)` seconds (N × 10 ms unless given), so lines end
+    one after another; `after(text)` runs as a call ends (a cancel arriving meanwhile)."""
 
-    def __init__(self, echo: EchoAI, after=None):
-        self.echo, self.calls, self.after = echo, echo.calls, after
+    def __init__(self, echo: EchoAI, after=None, delay=lambda n: 0.01 * n):
+        self.echo, self.calls, self.after, self.delay = echo, echo.calls, after, delay
 
     async def run(self, model, inputs, options=None):
         text = inputs["messages"][-1]["content"]
-        await asyncio.sleep(0.01 * int(text[1:]))
+        await asyncio.sleep(self.delay(int(text[1:])))
         if self.after:
             await self.after(text)
         return await self.echo.run(model, inputs, options)
@@ -102,17 +102,21 @@ def create(deps, lines, endpoint="/v1/chat/completions", headers=AUTH, **fields)
                                       "completion_window": "24h", **fields}, headers=headers)
 
 
+def deliver(deps) -> str:
+    """Delivers the runs queue's first message (again later, if it is retried); the decision."""
+    body = deps.runs.sent.pop(0)
+    decision = run(jobs.consume([QueueMessage("m", body)], deps))["m"]
+    if decision == "retry":
+        deps.runs.sent.append(body)
+    return decision
+
+
 def work(deps, limit: int = 100) -> List[str]:
-    """Delivers the runs queue's messages one at a time, a retried one again, until the queue is
-    empty; the decisions, in order."""
+    """Delivers the runs queue's messages one at a time until the queue is empty; the decisions."""
     decisions = []
     while deps.runs.sent:
         assert len(decisions) < limit, "the batch never finished"
-        body = deps.runs.sent.pop(0)
-        message = f"m{len(decisions)}"
-        decisions.append(run(jobs.consume([QueueMessage(message, body)], deps))[message])
-        if decisions[-1] == "retry":
-            deps.runs.sent.append(body)
+        decisions.append(deliver(deps))
     return decisions
 
 

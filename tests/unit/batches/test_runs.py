@@ -8,7 +8,7 @@ from api import jobs, usage
 from api.batches import execute, executor, queued, store
 from api.ports import QueueMessage
 from api.runs import lease as runs
-from unit.batches.support import EchoAI, Paced, batch, chat, content, create, work
+from unit.batches.support import EchoAI, Paced, batch, chat, content, create, deliver, work
 from unit.support import NOW, drain, post, run
 
 
@@ -49,13 +49,15 @@ def test_a_redelivered_message_does_nothing(deps):
 def test_a_crash_mid_chunk_runs_only_the_lines_not_written(deps, monkeypatch):
     monkeypatch.setattr(execute, "FLUSH_ROWS", 1)
     body = create(deps, lines(5)).body
-    deps.ai = Paced(deps.ai)
-    real_batch, failures = deps.db.batch, []
+    deps.ai = Paced(deps.ai, delay=lambda n: 0.05 * n)
+    real_batch, written, lost = deps.db.batch, [], []
 
-    async def flaky(statements):  # D1 fails the third write of lines: that delivery dies
-        if any("INTO batch_lines" in sql for sql, _ in statements) and not failures and \
-                deps.db.conn.execute("SELECT COUNT(*) FROM batch_lines").fetchone()[0] == 2:
-            failures.append(1)
+    async def flaky(statements):  # D1 fails a write of lines once two are written: that delivery dies
+        rows = [values[1::6] for sql, values in statements if "INTO batch_lines" in sql]
+        done = [r[0] for r in deps.db.conn.execute("SELECT line FROM batch_lines")]
+        if rows and not lost and len(done) >= 2:
+            written.extend(done)
+            lost.extend(line for part in rows for line in part)
             raise RuntimeError("D1_ERROR: simulated outage")
         await real_batch(statements)
     deps.db.batch = flaky
@@ -64,7 +66,9 @@ def test_a_crash_mid_chunk_runs_only_the_lines_not_written(deps, monkeypatch):
     assert (done["status"], done["request_counts"]["completed"]) == ("completed", 5)
     assert [line["custom_id"] for line in content(deps, done["output_file_id"])] == [f"l{i}" for i in range(5)]
     calls = model_calls(deps)
-    assert sorted(calls) == ["t0", "t1", "t2", "t2", "t3", "t4"]  # t2's row was lost with the delivery; t0 and t1's not
+    assert sorted(set(calls)) == [f"t{i}" for i in range(5)]
+    assert all(calls.count(f"t{line - 1}") == 1 for line in written)  # lines written are never run again
+    assert len(calls) == 5 + len(lost)  # only the lines whose write was lost ran twice
     assert stored_usage(deps) == [f"req_0004_{i}" for i in range(1, 6)]  # once per line
 
 
@@ -101,7 +105,8 @@ def test_cancel_is_noticed_between_lines(deps, monkeypatch):
         if text == "t2":
             await deps.db.batch([store.stamped(body["id"], "cancelling", {"cancelling_at": NOW}),
                                  ("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (f"{body['id']}:0",))])
-    deps.now, deps.ai = ticking, Paced(deps.ai, cancel_after_t2)
+    # t3–t5 would take 10 s: they end early only if the cancel is noticed
+    deps.now, deps.ai = ticking, Paced(deps.ai, cancel_after_t2, lambda n: 0.01 * n if n <= 2 else 10)
     work(deps)
     done = batch(deps, body["id"])
     assert done["status"] == "cancelled"
@@ -149,3 +154,14 @@ def test_a_cancel_while_validating_ends_cancelled_without_output(deps):
     work(deps)
     done = batch(deps, body["id"])
     assert (done["status"], done["request_counts"]["completed"], "error_file_id" in done) == ("cancelled", 0, False)
+
+
+def test_an_input_file_deleted_mid_batch_fails_it(deps, monkeypatch):
+    monkeypatch.setattr(executor, "SLICE_SECONDS", 0)
+    body = create(deps, lines(2)).body
+    deliver(deps)  # validated; the next slice is queued
+    del deps.blobs.objects[f"files/{body['input_file_id']}"]
+    work(deps)
+    done = batch(deps, body["id"])
+    assert (done["status"], done["errors"]["data"][0]["message"]) == (
+        "failed", "The input file was deleted while the batch ran.")
