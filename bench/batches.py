@@ -7,6 +7,7 @@ statements, Queue messages and model calls per line.
 Run: .venv/bin/python bench/batches.py [--lines 1000]. Figures only: nothing here fails on a target."""
 import argparse
 import asyncio
+import concurrent.futures
 import io
 import json
 import pathlib
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 
 import openai
 
@@ -25,6 +27,7 @@ from integration.devserver import DevServer, apply_migrations  # noqa: E402
 from responses import Counting  # noqa: E402 - bench/responses.py
 
 RESULTS = ROOT / "bench" / "results"
+LIVE = "live chat requests, gpt-4o-mini, 8 at a time"
 DELIVERY = re.compile(r"QUEUE workers-openai-runs (\d+)/(\d+) \((\d+)ms\)")
 CASES = {  # name → (endpoint, model, how its lines reach Workers AI)
     "chat, gpt-4o (llama-3.3-70b)": ("/v1/chat/completions", "gpt-4o", "queued"),
@@ -74,16 +77,20 @@ def core_counts(count: int) -> dict:
             before, runs_sent = db.statements, 0
             await app.handle(request("POST", "/v1/batches", {"input_file_id": upload.body["id"], "endpoint": endpoint,
                                                              "completion_window": "24h"}), deps)
+            tracemalloc.start()
             while deps.runs.sent:
                 runs_sent += 1
                 await jobs.consume([QueueMessage("m", deps.runs.sent.pop(0))], deps)
+            heap = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             while deferred:
                 await deferred.pop(0)
-            return db.statements - before, runs_sent
-        statements, runs_sent = asyncio.run(run_batch())
+            return db.statements - before, runs_sent, heap
+        statements, runs_sent, heap = asyncio.run(run_batch())
         usage_events = sum(1 for event in deps.jobs.sent if event.get("kind") == "usage")
         figures[name] = {"d1_statements": statements / count, "runs_messages": runs_sent / count,
-                         "usage_messages": usage_events / count, "ai_calls": len(deps.ai.calls) / count}
+                         "usage_messages": usage_events / count, "ai_calls": len(deps.ai.calls) / count,
+                         "python_heap_peak_mib": heap / 2 ** 20}
     return figures
 
 
@@ -134,7 +141,25 @@ def worker_runs(count: int) -> dict:
                 figures[name] = {"seconds": took, "lines_per_second": count / took, "runs_deliveries": len(deliveries),
                                  "consumer_ms": sum(int(m[3]) for m in deliveries),
                                  "rss_idle_mib": idle, "rss_peak_above_idle_mib": peak.peak - idle}
+            figures[LIVE] = live(client, server, count)
     return figures
+
+
+def live(client: openai.OpenAI, server: DevServer, count: int) -> dict:
+    """The same chat lines as live requests, 8 at a time (as many as a chunk's direct calls): the
+    baseline for the memory figures, which count the whole local runtime (stand-ins, simulators)."""
+    idle = sum(workerd_rss_mib(server.proc.pid))
+    peak = Peak(server.proc.pid)
+    peak.start()
+    started = time.perf_counter()
+    bodies = [line["body"] for line in lines("/v1/chat/completions", "gpt-4o-mini", count)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda body: client.chat.completions.create(**body), bodies))
+    took = time.perf_counter() - started
+    peak.done.set()
+    peak.join()
+    return {"seconds": took, "lines_per_second": count / took, "runs_deliveries": 0, "rss_idle_mib": idle,
+            "rss_peak_above_idle_mib": peak.peak - idle}
 
 
 def main() -> None:
@@ -145,17 +170,20 @@ def main() -> None:
     worker = worker_runs(args.lines)
     print(f"\nbatches bench: {args.lines} lines per batch, the worker with the AI stand-in")
     print(f"{'batch':48} {'way':>9} {'s to done':>10} {'lines/s':>8} {'deliveries':>11} {'RSS peak':>9}")
-    for name, (_, _, way) in CASES.items():
+    for name, way in [*((name, case[2]) for name, case in CASES.items()), (LIVE, "")]:
         w = worker[name]
         print(f"{name:48} {way:>9} {w['seconds']:10.1f} {w['lines_per_second']:8.1f} {w['runs_deliveries']:11d} "
               f"{w['rss_peak_above_idle_mib']:+8.1f}M")
-    print(f"\nper line (core count){'':27} {'D1 stmts':>9} {'runs msgs':>10} {'usage msgs':>11} {'AI calls':>9}")
+    print(f"\nper line (core count){'':27} {'D1 stmts':>9} {'runs msgs':>10} {'usage msgs':>11} {'AI calls':>9} "
+          f"{'heap peak':>10}")
     for name, (_, _, way) in CASES.items():
         c = core[name]
         print(f"{name:48} {c['d1_statements']:9.3f} {c['runs_messages']:10.4f} {c['usage_messages']:11.3f} "
-              f"{c['ai_calls']:9.3f}")
-    print("\nRSS: summed VmRSS of the worker's two workerd processes (the worker's and the stand-ins' isolates run "
-          "in them), peak while the batch ran, above the idle figure just before it.")
+              f"{c['ai_calls']:9.3f} {c['python_heap_peak_mib']:9.1f}M")
+    print("\nRSS: summed VmRSS of the worker's two workerd processes (the worker's, the stand-ins' isolates and the "
+          "local D1/R2/Queue simulators run in them), peak while the batch ran, above the idle figure just before "
+          "it; the live requests are the baseline of the same runtime under the same load. Heap peak: the "
+          "consumer's Python allocations for the whole batch (tracemalloc, CPython, the same code).")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "batches.json").write_text(json.dumps({"lines": args.lines, "worker": worker, "core": core}, indent=2))
 
