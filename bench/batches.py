@@ -49,8 +49,25 @@ def jsonl(rows: list) -> bytes:
     return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
 
 
+class Tally(list):
+    """A list the fakes append to that keeps only how many items came: what the fakes record
+    (model calls, queue messages) would otherwise count as the consumer's memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def append(self, item):
+        self.count += 1
+
+    def __iadd__(self, items):
+        self.count += len(items)
+        return self
+
+
 def core_counts(count: int) -> dict:
-    """Per line: D1 statements, runs-queue messages, usage messages, Workers AI calls."""
+    """Per line: D1 statements, runs-queue and usage messages, Workers AI calls; and the consumer's
+    Python heap peak for the whole batch."""
     from api import app, jobs  # noqa: PLC0415
     from api.batches import queued  # noqa: PLC0415
     from api.ports import Config, Deps, QueueMessage  # noqa: PLC0415
@@ -58,16 +75,33 @@ def core_counts(count: int) -> dict:
     from unit.batches.support import EchoAI  # noqa: PLC0415
     from unit.support import request  # noqa: PLC0415
 
+    class Bucket(DictBlobs):
+        """R2 holds the output files, not the consumer: once the batch runs, they are kept as sizes."""
+        running = False
+
+        async def put(self, key, data, content_type, metadata=None):
+            if self.running and key.startswith("files/"):
+                self.objects[key] = len(data)
+            else:
+                await super().put(key, data, content_type, metadata)
+
+        async def multipart(self, key, content_type):
+            upload = await super().multipart(key, content_type)
+            upload.parts = Tally()
+            upload.complete = lambda: asyncio.sleep(0)
+            return upload
+
     queued.POLL_FIRST = queued.POLL_MAX = 0
     figures = {}
     for name, (endpoint, model, _) in CASES.items():
         ids = iter(range(1, 10 ** 7))
-        db = Counting(SqliteDB())
-        deps = Deps(ai=EchoAI(), db=db, jobs=ListQueue(), runs=ListQueue(), web=DictWeb(), blobs=DictBlobs(),
+        db, ai, blobs, usage_queue = Counting(SqliteDB()), EchoAI(), Bucket(), ListQueue()
+        ai.calls, usage_queue.sent = Tally(), Tally()
+        deferred = []  # run as they come, as ctx.waitUntil runs them: usage is sent during the batch
+        deps = Deps(ai=ai, db=db, jobs=usage_queue, runs=ListQueue(), web=DictWeb(), blobs=blobs,
                     vectors=MemoryVectors(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
-                    defer=lambda c: deferred.append(c), now=Clock(), new_id=lambda p: f"{p}{next(ids):06d}",
-                    log=lambda line: None)
-        deferred = []
+                    defer=lambda c: deferred.append(asyncio.ensure_future(c)), now=Clock(),
+                    new_id=lambda p: f"{p}{next(ids):06d}", log=lambda line: None)
 
         async def run_batch():
             form = {"file": [MemoryBinary(jsonl(lines(endpoint, model, count)), "application/jsonl", "b.jsonl")],
@@ -77,19 +111,18 @@ def core_counts(count: int) -> dict:
             before, runs_sent = db.statements, 0
             await app.handle(request("POST", "/v1/batches", {"input_file_id": upload.body["id"], "endpoint": endpoint,
                                                              "completion_window": "24h"}), deps)
+            blobs.running = True
             tracemalloc.start()
             while deps.runs.sent:
                 runs_sent += 1
                 await jobs.consume([QueueMessage("m", deps.runs.sent.pop(0))], deps)
             heap = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            while deferred:
-                await deferred.pop(0)
+            await asyncio.gather(*deferred)
             return db.statements - before, runs_sent, heap
         statements, runs_sent, heap = asyncio.run(run_batch())
-        usage_events = sum(1 for event in deps.jobs.sent if event.get("kind") == "usage")
         figures[name] = {"d1_statements": statements / count, "runs_messages": runs_sent / count,
-                         "usage_messages": usage_events / count, "ai_calls": len(deps.ai.calls) / count,
+                         "usage_messages": usage_queue.sent.count / count, "ai_calls": ai.calls.count / count,
                          "python_heap_peak_mib": heap / 2 ** 20}
     return figures
 

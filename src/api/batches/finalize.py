@@ -43,8 +43,10 @@ class JsonlFile:
             if self.upload is None:
                 await self._row()
                 self.upload = await self.deps.blobs.multipart(FILE_KEY + self.id, CONTENT_TYPE)
-            await self.upload.part(bytes(self.buffer[:PART_BYTES]))
-            del self.buffer[:PART_BYTES]
+            with memoryview(self.buffer) as view:  # one copy of the part, not two
+                part = bytes(view[:PART_BYTES])
+            await self.upload.part(part)
+            del self.buffer[:PART_BYTES], part
 
     async def close(self) -> List[Statement]:
         """Stores what is left; the statement that makes the file visible (none for an empty file)."""
