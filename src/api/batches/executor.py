@@ -2,6 +2,7 @@
 Each run of the engine works one slice (SLICE_SECONDS) and hands the batch over to a fresh run with
 a message of its own, so no queue delivery runs for long, and a cancel ends a slice early. A run
 whose lease was lost, or that is not the batch's current run, writes nothing."""
+import hashlib
 from typing import List
 
 from api import stored
@@ -93,15 +94,19 @@ async def validate(deps: Deps, lease: runs.Lease, batch: Batch) -> None:
         async for line in jsonl.lines(deps, batch.input_key):
             try:
                 request = jsonl.check(line, batch.endpoint)
-                if request.custom_id in seen:
+                digest = hashlib.blake2b(request.custom_id.encode(), digest_size=16).digest()  # ids may be long
+                if digest in seen:
                     raise jsonl.LineError("duplicate_custom_id", f"Line {line.number}: the custom_id "
                                           f"'{request.custom_id[:100]}' is used by an earlier line.", line, "custom_id")
-                seen.add(request.custom_id)
-                models.add(request.body.get("model"))
+                seen.add(digest)
+                if len(models) < 2:
+                    models.add(request.body.get("model"))
             except jsonl.LineError as error:
                 if len(errors) < MAX_ERRORS:
                     errors.append(error.wire())
             count += 1
+            if count > MAX_REQUESTS:  # no need to read on: the batch fails
+                break
             size = len(line.data or b"") + 1
             if not offsets or chunk_lines == CHUNK_LINES or chunk_bytes + size > CHUNK_BYTES:
                 offsets.append(line.offset)
@@ -115,8 +120,8 @@ async def validate(deps: Deps, lease: runs.Lease, batch: Batch) -> None:
     if count == 0 and not errors:
         errors.append(_whole("empty_file", "The input file has no requests."))
     if count > MAX_REQUESTS:
-        errors.append(_whole("too_many_tasks", f"The input file has {count} requests; a batch takes at most "
-                                               f"{MAX_REQUESTS}."))
+        errors.append(_whole("too_many_tasks", f"The input file has more than {MAX_REQUESTS} requests, the most "
+                                               "a batch takes."))
     if errors:
         await deps.db.batch([lease.held(), failed(batch.id, int(deps.now()), errors)])
         return

@@ -86,8 +86,8 @@ def check(line: Line, endpoint: str) -> Request:
     if value["method"] != METHOD:
         raise LineError("invalid_method", f"Line {line.number}: the method must be '{METHOD}'.", line, "method")
     if value["url"] != endpoint:
-        raise LineError("invalid_url", f"Line {line.number}: the url {json.dumps(value['url'])} does not match the "
-                        f"batch's endpoint '{endpoint}'.", line, "url")
+        raise LineError("invalid_url", f"Line {line.number}: the url {json.dumps(value['url'])[:100]} does not match "
+                        f"the batch's endpoint '{endpoint}'.", line, "url")
     if not isinstance(value["body"], dict):
         raise LineError("invalid_value", f"Line {line.number}: 'body' must be a JSON object.", line, "body")
     return Request(value["custom_id"], value["body"])

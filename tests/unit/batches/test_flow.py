@@ -275,3 +275,10 @@ def test_a_large_output_file_is_written_in_parts(deps):
     assert [json.loads(line)["custom_id"] for line in data.splitlines()] == [f"e{i}" for i in range(70)]
     assert call(deps, "GET", f"/v1/files/{done['output_file_id']}").body["bytes"] == len(data)
     assert [key for key in deps.blobs.objects if key.startswith("stored/")] == []  # the large lines' values
+
+
+def test_too_many_lines_fail_the_batch_without_reading_on(deps, monkeypatch):
+    from api.batches import executor
+    monkeypatch.setattr(executor, "MAX_REQUESTS", 3)
+    done = finished(deps, [chat(f"l{i}", "x") for i in range(5)])
+    assert (done["status"], done["errors"]["data"][0]["code"]) == ("failed", "too_many_tasks")
