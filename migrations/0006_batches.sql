@@ -1,4 +1,4 @@
--- Migration 0004: batches and their executed lines; stored chat completions and their messages.
+-- Migration 0006: batches and their executed lines; stored chat completions and their messages.
 
 -- Batches (/v1/batches): `body` is the Batch object as created and as its steps stamp it (times,
 -- files, errors, usage), without the columns below, which are authoritative: `status`, the request
