@@ -2,8 +2,8 @@
 
 -- Batches (/v1/batches): `body` is the Batch object as created and as its steps stamp it (times,
 -- files, errors, usage), without the columns below, which are authoritative: `status`, the request
--- counts, and the progress of its run — `plan` (the validated input's chunks, JSON), `cursor` (the
--- next chunk to run) and `run_id` (the current run on the runs queue; one run per slice of work).
+-- counts, and the progress of its run (the runs row of the same id) — `plan` (the validated input's
+-- chunks, JSON) and `cursor` (the next chunk to run).
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
@@ -14,8 +14,7 @@ CREATE TABLE IF NOT EXISTS batches (
   completed INTEGER NOT NULL DEFAULT 0,
   failed INTEGER NOT NULL DEFAULT 0,
   plan TEXT,
-  cursor INTEGER NOT NULL DEFAULT 0,
-  run_id TEXT NOT NULL
+  cursor INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE INDEX IF NOT EXISTS batches_by_owner ON batches (owner, created_at, id);

@@ -80,7 +80,7 @@ async def run_chunk(deps: Deps, lease: Lease, batch: Batch, plan: store.Plan, in
         if lease.cancelled and rows:  # what was done before the cancel stays
             await deps.db.batch([lease.held(), *inserts(rows), store.counted(batch.id)])
         return False
-    await deps.db.batch([lease.held(), store.at_cursor(batch.id, index), *inserts(rows), store.counted(batch.id),
+    await deps.db.batch([lease.held(), *inserts(rows), store.counted(batch.id),
                          ("UPDATE batches SET cursor = ? WHERE id = ?", (index + 1, batch.id))])
     return True
 

@@ -1,7 +1,7 @@
-"""A batch on the run engine: validating its input, then its chunks in order, then its output files.
-Each run of the engine works one slice (SLICE_SECONDS) and hands the batch over to a fresh run with
-a message of its own, so no queue delivery runs for long, and a cancel ends a slice early. A run
-whose lease was lost, or that is not the batch's current run, writes nothing."""
+"""A batch on the run engine (its run has the batch's id): validating its input, then its chunks in
+order, then its output files. A delivery works one slice (SLICE_SECONDS) and queues the run again
+for the next, in a new round of attempts with a message of its own, so no delivery runs for long;
+a cancel ends a slice early. A consumer whose lease was lost writes nothing."""
 import hashlib
 from typing import List
 
@@ -31,13 +31,13 @@ class BatchExecutor:
     async def run(self, claim: runs.Claim, lease: runs.Lease, deps: Deps) -> None:
         deadline, steps = deps.now() + SLICE_SECONDS, 0
         while True:
-            row = await store.row(deps, store.batch_of(claim.id))
-            if row is None or row["run_id"] != claim.id or row["status"] in store.FINISHED:
-                await deps.db.execute(*lease.release())  # deleted, another run's, or done
+            row = await store.row(deps, claim.id)
+            if row is None or row["status"] in store.FINISHED:
+                await deps.db.execute(*lease.release())  # done already
                 return
             if not await lease.beat(force=True) or (steps and deps.now() >= deadline):
                 if lease.alive or lease.cancelled:
-                    await hand_over(deps, lease, row)
+                    await hand_over(deps, lease, row["id"])
                 return
             steps += 1
             try:
@@ -66,7 +66,7 @@ class BatchExecutor:
 
     async def fail(self, run_id: str, owner: str, deps: Deps, message: str) -> None:
         """The slice's consumer died repeatedly: the batch ends failed, its partial work dropped."""
-        batch_id = store.batch_of(run_id)
+        batch_id = run_id
         pointers = [r["output"] for r in await deps.db.query(
             "SELECT output FROM batch_lines WHERE batch_id = ? AND output LIKE 'r2:%'", (batch_id,))]
         await deps.db.batch([failed(batch_id, int(deps.now()), [{"code": "server_error", "message": message,
@@ -75,13 +75,11 @@ class BatchExecutor:
         await stored.forget(deps, pointers)
 
 
-async def hand_over(deps: Deps, lease: runs.Lease, row: Row) -> None:
-    """The batch goes on in a fresh run (a new message, a new lease without this one's cancel flag)."""
-    successor = store.next_run(row["run_id"])
-    await deps.db.batch([lease.held(), ("UPDATE batches SET run_id = ? WHERE id = ?", (successor, row["id"])),
-                         runs.created(successor, KIND, row["owner"], lease.claim.key_id, int(deps.now())),
-                         ("DELETE FROM runs WHERE id = ?", (row["run_id"],))])
-    await runs.enqueue(deps, successor, EXECUTORS)
+async def hand_over(deps: Deps, lease: runs.Lease, batch_id: str) -> None:
+    """The batch goes on in a new round of its run (a new message; a lease without this one's
+    cancel flag, which the next round reads from the batch's status)."""
+    await deps.db.batch([lease.held(), runs.requeued(batch_id, int(deps.now()))])
+    await runs.enqueue(deps, batch_id, EXECUTORS)
 
 
 async def validate(deps: Deps, lease: runs.Lease, batch: Batch) -> None:

@@ -1,5 +1,5 @@
 """Batch rows in D1: the Batch object of a row, owner-scoped reads and pages, and the statements
-that move a batch along (status, times stamped into its body with json_set, its chained runs)."""
+that move a batch along (status, and times stamped into its body with json_set)."""
 import json
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
@@ -8,9 +8,8 @@ from api import pages, stored
 from api.errors import NotFound
 from api.ports import Deps, Row, Statement
 
-COLUMNS = "id, owner, created_at, status, body, total, completed, failed, plan, cursor, run_id"
+COLUMNS = "id, owner, created_at, status, body, total, completed, failed, plan, cursor"
 FINISHED = ("completed", "failed", "expired", "cancelled")
-RUN_SEPARATOR = ":"  # a batch's runs are <batch id>:<n>, one per slice of its work
 
 
 @dataclass
@@ -33,28 +32,15 @@ class Plan:
         return cls(**json.loads(row["plan"])) if row["plan"] else None
 
 
-def run_id(batch_id: str, n: int) -> str:
-    return f"{batch_id}{RUN_SEPARATOR}{n}"
-
-
-def batch_of(run: str) -> str:
-    return run.split(RUN_SEPARATOR)[0]
-
-
-def next_run(run: str) -> str:
-    batch_id, n = run.split(RUN_SEPARATOR)
-    return run_id(batch_id, int(n) + 1)
-
-
 def batch_object(row: Row) -> dict:
     """openai-python's Batch."""
     return {**json.loads(row["body"]), "status": row["status"],
             "request_counts": {"total": row["total"], "completed": row["completed"], "failed": row["failed"]}}
 
 
-def created(body: dict, owner: str, run: str) -> Statement:
-    return (f"INSERT INTO batches ({COLUMNS}) VALUES (?, ?, ?, 'validating', ?, 0, 0, 0, NULL, 0, ?)",
-            (body["id"], owner, body["created_at"], stored.dumps(body), run))
+def created(body: dict, owner: str) -> Statement:
+    return (f"INSERT INTO batches ({COLUMNS}) VALUES (?, ?, ?, 'validating', ?, 0, 0, 0, NULL, 0)",
+            (body["id"], owner, body["created_at"], stored.dumps(body)))
 
 
 def stamped(batch_id: str, status: str, times: dict, where: Sequence[str] = (), **fields) -> Statement:
@@ -73,14 +59,6 @@ def counted(batch_id: str) -> Statement:
     """The request counts, from the executed lines (exact however often a line was retried)."""
     return ("UPDATE batches SET completed = (SELECT COUNT(*) FROM batch_lines WHERE batch_id = ?1 AND ok = 1), "
             "failed = (SELECT COUNT(*) FROM batch_lines WHERE batch_id = ?1 AND ok = 0) WHERE id = ?1", (batch_id,))
-
-
-def at_cursor(batch_id: str, cursor: int) -> Statement:
-    """A statement that fails — and so rolls back its transaction — unless the batch is still at
-    chunk `cursor`: a consumer of an earlier run (taken for dead while it was only slow) never moves
-    the batch on twice."""
-    return ("SELECT CASE WHEN EXISTS (SELECT 1 FROM batches WHERE id = ? AND cursor = ?) "
-            "THEN 1 ELSE json('batch moved on') END", (batch_id, cursor))
 
 
 async def row(deps: Deps, batch_id: str) -> Optional[Row]:

@@ -27,10 +27,9 @@ async def create_batch(req: ApiRequest, deps: Deps) -> ApiResponse:
             "created_at": now, "expires_at": now + executor.COMPLETION_WINDOW, "metadata": params.metadata}
     if params.output_expires_after:
         body["output_expires_after"] = params.output_expires_after.dict()
-    run = store.run_id(body["id"], 0)
-    await deps.db.batch([store.created(body, req.key.owner, run),
-                         runs.created(run, executor.KIND, req.key.owner, req.key.id, now)])
-    await runs.enqueue(deps, run, executor.EXECUTORS)
+    await deps.db.batch([store.created(body, req.key.owner),
+                         runs.created(body["id"], executor.KIND, req.key.owner, req.key.id, now)])
+    await runs.enqueue(deps, body["id"], executor.EXECUTORS)
     return ApiResponse(store.batch_object(await store.find(deps, req.key.owner, body["id"])))
 
 
@@ -49,8 +48,7 @@ async def cancel_batch(req: ApiRequest, deps: Deps) -> ApiResponse:
     if row["status"] in CANCELLABLE:
         await deps.db.batch([
             store.stamped(row["id"], "cancelling", {"cancelling_at": int(deps.now())}, CANCELLABLE),
-            ("UPDATE runs SET cancel_requested = 1 WHERE id = (SELECT run_id FROM batches WHERE id = ?) "
-             "AND state = 'running'", (row["id"],))])
+            ("UPDATE runs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (row["id"],))])
         row = await store.find(deps, req.key.owner, row["id"])
     elif row["status"] not in ("cancelling", "cancelled"):
         raise InvalidRequest(f"Cannot cancel a batch with status '{row['status']}'.", param="batch_id",

@@ -52,7 +52,7 @@ def test_create_answers_the_batch_validating(deps):
                     "input_file_id": "file-0002", "completion_window": "24h", "created_at": NOW,
                     "expires_at": NOW + 86400, "metadata": {"job": "nightly"}, "status": "validating",
                     "request_counts": {"total": 0, "completed": 0, "failed": 0}}
-    assert deps.runs.sent == [{"kind": "run", "id": "batch_0004:0"}]
+    assert deps.runs.sent == [{"kind": "run", "id": "batch_0004"}]
 
 
 @pytest.mark.parametrize("fields,param,code", [

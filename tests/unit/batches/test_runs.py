@@ -85,11 +85,16 @@ def test_a_consumer_that_lost_its_lease_writes_nothing(deps):
     assert batch(deps, body["id"])["status"] == "completed"
 
 
-def test_a_stale_chunk_never_moves_the_batch_on_twice(deps):
-    create(deps, lines(1))
-    row = dict(deps.db.conn.execute("SELECT id FROM batches").fetchone())
+def test_a_consumer_of_an_earlier_slice_writes_nothing(deps, monkeypatch):
+    monkeypatch.setattr(executor, "SLICE_SECONDS", 0)
+    body = create(deps, lines(2)).body
+    first = run(runs.claim(deps, body["id"]))  # slice 1's consumer, about to be taken for dead
+    deps.now.now += runs.LEASE_SECONDS + 1
+    deliver(deps)  # another consumer claims it, validates, and queues the next slice
+    later = run(runs.claim(deps, body["id"]))  # a third claims that slice: attempt 1 of its round
+    assert (first.attempt, runs.tries(later.attempt)) == (1, 1) and later.attempt != first.attempt
     with pytest.raises(Exception):
-        run(deps.db.batch([store.at_cursor(row["id"], 1), ("UPDATE batches SET cursor = 2", ())]))
+        run(deps.db.batch([runs.Lease(deps, first).held(), ("UPDATE batches SET cursor = 9", ())]))
     assert deps.db.conn.execute("SELECT cursor FROM batches").fetchone()[0] == 0
 
 
@@ -104,7 +109,7 @@ def test_cancel_is_noticed_between_lines(deps, monkeypatch):
     async def cancel_after_t2(text):  # the cancel request arrives while the consumer runs the lines
         if text == "t2":
             await deps.db.batch([store.stamped(body["id"], "cancelling", {"cancelling_at": NOW}),
-                                 ("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (f"{body['id']}:0",))])
+                                 ("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (body["id"],))])
     # t3–t5 would take 10 s: they end early only if the cancel is noticed
     deps.now, deps.ai = ticking, Paced(deps.ai, cancel_after_t2, lambda n: 0.01 * n if n <= 2 else 10)
     work(deps)
@@ -123,10 +128,11 @@ def test_each_slice_is_a_fresh_run(deps, monkeypatch):
     monkeypatch.setattr(executor, "CHUNK_LINES", 2)
     body = create(deps, lines(5)).body
     decisions = work(deps)
-    assert decisions == ["ack"] * 6  # validate, three chunks, finalizing, the files: each in its own run
+    assert decisions == ["ack"] * 6  # validate, three chunks, finalizing, the files: each its own round
     done = batch(deps, body["id"])
     assert (done["status"], done["request_counts"]["completed"]) == ("completed", 5)
-    assert [tuple(r) for r in deps.db.conn.execute("SELECT id, state FROM runs")] == [(f"{body['id']}:5", "done")]
+    assert [tuple(r) for r in deps.db.conn.execute("SELECT id, state, attempt FROM runs")] == [
+        (body["id"], "done", 5 * runs.ROUND + 1)]
 
 
 def test_the_last_attempt_fails_the_batch(deps):
@@ -143,7 +149,7 @@ def test_the_sweep_queues_a_stuck_run_again(deps):
     run(runs.claim(deps, deps.runs.sent.pop(0)["id"]))  # claimed, then its consumer died
     deps.now.now += runs.LEASE_SECONDS + 1
     run(jobs.sweep(deps))
-    assert deps.runs.sent == [{"kind": "run", "id": f"{body['id']}:0"}]
+    assert deps.runs.sent == [{"kind": "run", "id": body["id"]}]
     work(deps)
     assert batch(deps, body["id"])["status"] == "completed"
 
