@@ -5,6 +5,7 @@ trip; a revoked key therefore stops working within CACHE_SECONDS. The same read 
 limits and, for a key with token budgets, its totals for today and this month (api.limits)."""
 import hashlib
 import hmac
+from typing import Optional
 
 from api import limits
 from api.errors import Unauthorized
@@ -37,16 +38,33 @@ async def authenticate(req: ApiRequest, deps: Deps) -> ApiKey:
     cached = deps.isolate.keys.get(digest)
     if cached and cached[1] > deps.now():
         return cached[0]
-    day = limits.utc_day(deps.now())
-    rows = await deps.db.query(KEY, (day, day[:7] + "-01", digest))
+    rows = await _read(deps, "k.key_hash", digest)
     if not rows or not hmac.compare_digest(rows[0]["key_hash"], digest):
         raise Unauthorized("Incorrect API key provided. You can create and revoke keys with "
                            "scripts/keys.py.")
-    row = rows[0]
+    key = _key(deps, rows[0])
+    deps.isolate.keys[digest] = (key, deps.now() + CACHE_SECONDS)
+    return key
+
+
+async def by_id(deps: Deps, key_id: str) -> Optional[ApiKey]:
+    """The key as authenticate() makes it (limits, token totals), for work done later on its behalf
+    (batch lines); None once it is revoked."""
+    if deps.config.local_dev_key and key_id == LOCAL_DEV.id:
+        return LOCAL_DEV
+    rows = await _read(deps, "k.id", key_id)
+    return _key(deps, rows[0]) if rows else None
+
+
+async def _read(deps: Deps, column: str, value: str) -> list:
+    day = limits.utc_day(deps.now())
+    return await deps.db.query(KEY + f"{column} = ? AND k.revoked_at IS NULL", (day, day[:7] + "-01", value))
+
+
+def _key(deps: Deps, row: dict) -> ApiKey:
     key = ApiKey(id=row["id"], owner=row["project"] or row["id"], limits=limits.KeyLimits.of_row(row))
     if row["day_tokens"] is not None:
-        limits.remember_spend(deps, key.id, day, row["day_tokens"], row["month_tokens"])
-    deps.isolate.keys[digest] = (key, deps.now() + CACHE_SECONDS)
+        limits.remember_spend(deps, key.id, limits.utc_day(deps.now()), row["day_tokens"], row["month_tokens"])
     return key
 
 
@@ -61,4 +79,4 @@ SELECT k.id, k.key_hash, k.project,
          (SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage_daily
           WHERE key_id = k.id AND day >= ?) END AS month_tokens
 FROM api_keys k LEFT JOIN key_limits l ON l.key_id = k.id
-WHERE k.key_hash = ? AND k.revoked_at IS NULL"""
+WHERE """

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 from api import stored
 from api.batches import jsonl, queued, store
-from api.errors import UnsupportedParameter
+from api.errors import Unauthorized, UnsupportedParameter
 from api.ports import Deps, Statement
 from api.runs.lease import Lease
 from api.sse import INTERNAL
@@ -29,7 +29,7 @@ class Batch:
     """What running a batch's lines needs to know of it."""
     id: str
     owner: str
-    key_id: str
+    key: Optional[ApiKey]  # the key that created it, with its limits (None once it is revoked)
     endpoint: str
     input_key: str
 
@@ -89,11 +89,11 @@ async def run_line(deps: Deps, batch: Batch, line: jsonl.Line) -> LineRow:
     """The line's request answered as the live endpoint answers it, as its output-file line."""
     value = json.loads(line.data)  # checked when the batch was validated
     request_id = batch.request_id(line.number)
-    response = _refused(value["body"], batch.endpoint)
+    response = _refused(value["body"], batch.endpoint, batch.key)
     if response is None:
         from api import app  # noqa: PLC0415 - here, not above: app → routes → resources.batches → here
         req = ApiRequest("POST", batch.endpoint, HEADERS, json.dumps(value["body"]).encode(),
-                         id=request_id, received_at=deps.now(), key=ApiKey(batch.key_id, batch.owner))
+                         id=request_id, received_at=deps.now(), key=batch.key)
         response = await app.dispatch(req, deps)
         if not (isinstance(response, ApiResponse) and isinstance(response.body, dict)):
             deps.log(f"batches: {request_id} answered with {type(response).__name__}, not a JSON body")
@@ -108,10 +108,12 @@ async def run_line(deps: Deps, batch: Batch, line: jsonl.Line) -> LineRow:
             await stored.column(deps, f"batches/{batch.id}/{line.number}", output), *map(int, tokens))
 
 
-def _refused(body: dict, endpoint: str) -> Optional[ApiResponse]:
+def _refused(body: dict, endpoint: str, key: Optional[ApiKey]) -> Optional[ApiResponse]:
     """What a batch line may not ask for: a stream (no one reads it), or a background response
-    (the batch is the background)."""
-    if body.get("stream"):
+    (the batch is the background); and no line runs once the batch's key is revoked."""
+    if key is None:
+        error = Unauthorized("The API key that created this batch has been revoked.")
+    elif body.get("stream"):
         error = UnsupportedParameter("stream", "is not supported in batch requests")
     elif endpoint == "/v1/responses" and body.get("background"):
         error = UnsupportedParameter("background", "is not supported in batch requests")

@@ -5,7 +5,7 @@ a cancel ends a slice early. A consumer whose lease was lost writes nothing."""
 import hashlib
 from typing import List
 
-from api import stored
+from api import auth, stored
 from api.batches import jsonl, store
 from api.batches.execute import Batch, run_chunk
 from api.batches.finalize import finalize
@@ -22,9 +22,10 @@ MAX_REQUESTS = 50_000  # lines per batch, as OpenAI allows
 MAX_ERRORS = 50  # validation errors reported
 
 
-def batch_of(row: Row, key_id: str) -> Batch:
+async def batch_of(deps: Deps, row: Row, key_id: str) -> Batch:
     body = store.batch_object(row)
-    return Batch(row["id"], row["owner"], key_id, body["endpoint"], FILE_KEY + body["input_file_id"])
+    return Batch(row["id"], row["owner"], await auth.by_id(deps, key_id), body["endpoint"],
+                 FILE_KEY + body["input_file_id"])
 
 
 class BatchExecutor:
@@ -41,7 +42,7 @@ class BatchExecutor:
                 return
             steps += 1
             try:
-                if await self._step(deps, lease, row, batch_of(row, claim.key_id)):
+                if await self._step(deps, lease, row, await batch_of(deps, row, claim.key_id)):
                     return
             except jsonl.MissingInput:  # the input file was deleted meanwhile: nothing more can run
                 await self.fail(claim.id, claim.owner, deps, "The input file was deleted while the batch ran.")

@@ -282,3 +282,46 @@ def test_too_many_lines_fail_the_batch_without_reading_on(deps, monkeypatch):
     monkeypatch.setattr(executor, "MAX_REQUESTS", 3)
     done = finished(deps, [chat(f"l{i}", "x") for i in range(5)])
     assert (done["status"], done["errors"]["data"][0]["code"]) == ("failed", "too_many_tasks")
+
+
+# --- the key's limits -----------------------------------------------------------------------------
+
+def limited_key(deps, **limit_columns) -> dict:
+    import json as json_  # noqa: PLC0415
+    secret = "sk-limited-0123456789"
+    deps.db.conn.execute("INSERT INTO api_keys (id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
+                         ("key_1", "limited", auth.key_hash(secret), secret[:8], NOW))
+    columns = {**limit_columns, "models": json_.dumps(limit_columns["models"])} if "models" in limit_columns \
+        else limit_columns
+    deps.db.conn.execute(f"INSERT INTO key_limits (key_id, {', '.join(columns)}, updated_at) VALUES "
+                         f"(?, {', '.join('?' * len(columns))}, ?)", ("key_1", *columns.values(), NOW))
+    deps.db.conn.commit()
+    return {"authorization": f"Bearer {secret}"}
+
+
+def test_lines_run_under_the_keys_model_list(deps):
+    headers = limited_key(deps, models=["gpt-4o-mini"])
+    response = create(deps, [chat("ok", "one"), chat("no", "two", model="gpt-4o")], headers=headers)
+    work(deps)
+    done = batch(deps, response.body["id"], headers=headers)
+    assert done["request_counts"] == {"total": 2, "completed": 1, "failed": 1}
+    [refused] = content_of(deps, done["error_file_id"], headers)
+    assert (refused["custom_id"], refused["response"]["status_code"], refused["response"]["body"]) == (
+        "no", 403, error("Key `key_1` does not have access to model `gpt-4o`.", "model", "model_not_found"))
+
+
+def test_lines_stop_running_once_the_key_is_revoked(deps):
+    headers = limited_key(deps, models=["gpt-4o-mini"])
+    response = create(deps, [chat("a", "one")], headers=headers)
+    deps.db.conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = 'key_1'", (NOW,))
+    deps.db.conn.commit()
+    work(deps)
+    body = json.loads(deps.db.conn.execute("SELECT body FROM batches WHERE id = ?", (response.body["id"],)).fetchone()[0])
+    [line] = [json.loads(text) for text in deps.blobs.objects[f"files/{body['error_file_id']}"].data.splitlines()]
+    assert (line["response"]["status_code"], line["response"]["body"]["error"]["code"]) == (401, "invalid_api_key")
+    assert deps.ai.calls == []
+
+
+def content_of(deps, file_id, headers) -> list:
+    response = call(deps, "GET", f"/v1/files/{file_id}/content", headers=headers)
+    return [json.loads(line) for line in run(response.body.read()).splitlines()]
