@@ -2,6 +2,7 @@
 objects (by every method, through every parent id) and lists without them, and the objects are
 unchanged afterwards. ROUTE_CASES must name every route: one added later fails
 test_every_route_is_covered until it is classified here."""
+import json
 import time
 
 import httpx
@@ -61,10 +62,18 @@ OBJECT_ROUTES = {
         "tool_outputs": [{"tool_call_id": "{call_id}", "output": "taken over"}]},
     ("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps"): None,
     ("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}"): None,
+    ("GET", "/v1/chat/completions/{completion_id}"): None,
+    ("POST", "/v1/chat/completions/{completion_id}"): {"metadata": {"taken": "over"}},
+    ("DELETE", "/v1/chat/completions/{completion_id}"): None,
+    ("GET", "/v1/chat/completions/{completion_id}/messages"): None,
+    ("GET", "/v1/batches/{batch_id}"): None,  # {batch_id}: the owner's batch here (BATCHES)
+    ("POST", "/v1/batches/{batch_id}/cancel"): None,
 }
+BATCHES = "/v1/batches/"  # whose {batch_id} is an OpenAI batch, not a vector store file batch
 # Lists of the caller's objects: the stranger's must not hold the owner's.
 LIST_ROUTES = {("GET", "/v1/files"): "data", ("GET", "/v1/vector_stores"): "data", ("GET", "/v1/assistants"): "data",
-               ("GET", "/v1/console/responses"): "data", ("GET", "/v1/console/conversations"): "data"}
+               ("GET", "/v1/console/responses"): "data", ("GET", "/v1/console/conversations"): "data",
+               ("GET", "/v1/chat/completions"): "data", ("GET", "/v1/batches"): "data"}
 # Routes that read or make nothing another key owns.
 NOT_OWNED = {
     ("GET", "/v1/models"): "the catalog", ("GET", "/v1/models/{model:path}"): "the catalog",
@@ -80,6 +89,7 @@ NOT_OWNED = {
                                "key is a 404: test_a_stranger_cannot_continue_the_owners_context)",
     ("POST", "/v1/responses/input_tokens"): "stores nothing (context ids checked as for create)",
     ("POST", "/v1/conversations"): "makes the caller's own",
+    ("POST", "/v1/batches"): "makes the caller's own (another key's input file is a 404: test_batches.py)",
     ("POST", "/v1/assistants"): "makes the caller's own (vector stores and files it names are checked: "
                                 "test_assistants.py)",
     ("POST", "/v1/threads"): "makes the caller's own (files its messages name are checked: test_assistants.py)",
@@ -128,7 +138,7 @@ def world(server):
     item = owner.get(f"/v1/conversations/{conversation}/items").json()["data"][0]["id"]
     ids = {"file_id": file_id, "vector_store_id": store, "batch_id": batch, "response_id": response,
            "conversation_id": conversation, "item_id": item, "stranger_file": upload(stranger, "theirs.txt"),
-           **assistant_world(owner, stranger)}
+           **assistant_world(owner, stranger), **stored_world(owner)}
     yield owner, stranger, ids
     owner.close()
     stranger.close()
@@ -153,6 +163,23 @@ def assistant_world(owner: httpx.Client, stranger: httpx.Client) -> dict:
             "stranger_assistant": stranger.post("/v1/assistants", json={"model": "gpt-4o"}).json()["id"]}
 
 
+def stored_world(owner: httpx.Client) -> dict:
+    """The owner's stored chat completion and batch."""
+    completion = owner.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "store": True, "metadata": {
+        "mine": "yes"}, "messages": [{"role": "user", "content": "remember me"}]}).json()["id"]
+    line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "later"}]}}
+    made = owner.post("/v1/files", files={"file": ("b.jsonl", json.dumps(line).encode() + b"\n", "application/jsonl")},
+                      data={"purpose": "batch"}).json()["id"]
+    batch = owner.post("/v1/batches", json={"input_file_id": made, "endpoint": "/v1/chat/completions",
+                                            "completion_window": "24h"}).json()["id"]
+    return {"completion_id": completion, "openai_batch_id": batch}
+
+
+def ids_for(template: str, ids: dict) -> dict:
+    return {**ids, "batch_id": ids["openai_batch_id"]} if template.startswith(BATCHES) else ids
+
+
 def filled(value, ids: dict):
     if isinstance(value, str):
         return value.format(**ids)
@@ -167,6 +194,7 @@ def filled(value, ids: dict):
 def test_a_stranger_gets_404_on_every_object_route(world, method, template):
     owner, stranger, ids = world
     body = OBJECT_ROUTES[(method, template)]
+    ids = ids_for(template, ids)
     answer = stranger.request(method, template.format(**ids), **({} if body is None else {"json": filled(body, ids)}))
     assert answer.status_code == 404, (method, template, answer.text)
     assert answer.json()["error"]["type"] == "invalid_request_error"
@@ -186,7 +214,7 @@ def test_a_strangers_lists_hold_none_of_the_owners_objects(world, method, templa
     owner, stranger, ids = world
     listed = stranger.request(method, template).json()[LIST_ROUTES[(method, template)]]
     theirs = {ids[name] for name in ("file_id", "vector_store_id", "response_id", "conversation_id",
-                                     "assistant_id")}
+                                     "assistant_id", "completion_id", "openai_batch_id")}
     assert not {item["id"] for item in listed} & theirs
     assert {item["id"] for item in owner.request(method, template).json()["data"]} & theirs
 
@@ -221,3 +249,5 @@ def test_the_owners_objects_are_untouched(world):
     assert owner.get(f"{thread}/messages/{ids['message_id']}").json()["metadata"] == {}
     run = owner.get(f"{thread}/runs/{ids['run_id']}").json()
     assert (run["status"], run["metadata"]) == ("requires_action", {})
+    assert owner.get(f"/v1/chat/completions/{ids['completion_id']}").json()["metadata"] == {"mine": "yes"}
+    assert owner.get(f"/v1/batches/{ids['openai_batch_id']}").json()["status"] not in ("cancelling", "cancelled")

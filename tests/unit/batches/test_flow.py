@@ -287,11 +287,10 @@ def test_too_many_lines_fail_the_batch_without_reading_on(deps, monkeypatch):
 # --- the key's limits -----------------------------------------------------------------------------
 
 def limited_key(deps, **limit_columns) -> dict:
-    import json as json_  # noqa: PLC0415
     secret = "sk-limited-0123456789"
     deps.db.conn.execute("INSERT INTO api_keys (id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
                          ("key_1", "limited", auth.key_hash(secret), secret[:8], NOW))
-    columns = {**limit_columns, "models": json_.dumps(limit_columns["models"])} if "models" in limit_columns \
+    columns = {**limit_columns, "models": json.dumps(limit_columns["models"])} if "models" in limit_columns \
         else limit_columns
     deps.db.conn.execute(f"INSERT INTO key_limits (key_id, {', '.join(columns)}, updated_at) VALUES "
                          f"(?, {', '.join('?' * len(columns))}, ?)", ("key_1", *columns.values(), NOW))
