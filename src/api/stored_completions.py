@@ -25,9 +25,9 @@ async def save(deps: Deps, owner: str, completion: dict, params: ChatCompletionC
          await stored.column(deps, f"chat_completions/{completion['id']}", body)))]
     for position, message in enumerate(params.messages):
         wired = _message(f"{completion['id']}-{position}", message.dict(exclude_none=True))
-        statements.append(("INSERT INTO chat_completion_messages (completion_id, position, id, body) VALUES (?, ?, ?, ?)",
-                           (completion["id"], position, wired["id"],
-                            await stored.column(deps, f"chat_completions/{completion['id']}/{position}", wired))))
+        value = await stored.column(deps, f"chat_completions/{completion['id']}/{position}", wired)
+        statements.append(("INSERT INTO chat_completion_messages (completion_id, position, id, body) "
+                           "VALUES (?, ?, ?, ?)", (completion["id"], position, wired["id"], value)))
     await deps.db.batch(statements)
 
 

@@ -59,7 +59,7 @@ def test_embeddings(http, encoding_format):
 @pytest.mark.parametrize("method, path, body, status", [
     ("POST", "/v1/chat/completions", {"model": "gpt-4o-mini"}, 400),
     ("GET", "/v1/models/no-such-model", None, 404),
-    ("GET", "/v1/chat/completions", None, 405),
+    ("GET", "/v1/embeddings", None, 405),
     ("POST", "/v1/chat/completions", {**CHAT, "messages": [{"role": "user", "content": "[[fail:3040]]"}]}, 429),
 ])
 def test_errors(http, method, path, body, status):

@@ -59,7 +59,8 @@ class BatchExecutor:
         elif status == "in_progress" and row["cursor"] < len(store.Plan.of(row).offsets):
             await run_chunk(deps, lease, batch, store.Plan.of(row), row["cursor"])
         elif status == "in_progress":
-            await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing", {"finalizing_at": int(deps.now())})])
+            now = int(deps.now())
+            await deps.db.batch([lease.held(), store.stamped(row["id"], "finalizing", {"finalizing_at": now})])
         else:  # finalizing, or cancelling
             await finalize(deps, lease, batch, row)
             return True
@@ -132,8 +133,8 @@ async def validate(deps: Deps, lease: runs.Lease, batch: Batch) -> None:
 
 
 def failed(batch_id: str, now: int, errors: List[dict]) -> Statement:
-    return store.stamped(batch_id, "failed", {"failed_at": now}, ["validating", "in_progress", "finalizing", "cancelling"],
-                         errors={"object": "list", "data": errors})
+    unfinished = ["validating", "in_progress", "finalizing", "cancelling"]
+    return store.stamped(batch_id, "failed", {"failed_at": now}, unfinished, errors={"object": "list", "data": errors})
 
 
 def _whole(code: str, message: str) -> dict:

@@ -65,7 +65,8 @@ class JsonlFile:
         expires = now + self.expires_after if self.expires_after else None
         await self.deps.db.execute(
             "INSERT OR IGNORE INTO files (id, owner, bytes, created_at, expires_at, filename, purpose, status) "
-            "VALUES (?, ?, 0, ?, ?, ?, 'batch_output', 'uploading')", (self.id, self.owner, now, expires, self.filename))
+            "VALUES (?, ?, 0, ?, ?, ?, 'batch_output', 'uploading')",
+            (self.id, self.owner, now, expires, self.filename))
 
 
 async def finalize(deps: Deps, lease: Lease, batch: Batch, row: Row) -> None:

@@ -16,7 +16,8 @@ async def create_batch(req: ApiRequest, deps: Deps) -> ApiResponse:
     params = parse_request(BatchCreateParams, req)
     now = int(deps.now())
     files = await deps.db.query("SELECT purpose FROM files WHERE id = ? AND owner = ? AND status = 'processed' "
-                                "AND (expires_at IS NULL OR expires_at > ?)", (params.input_file_id, req.key.owner, now))
+                                "AND (expires_at IS NULL OR expires_at > ?)",
+                                (params.input_file_id, req.key.owner, now))
     if not files:
         raise NotFound(f"No such File object: {params.input_file_id}", param="input_file_id")
     if files[0]["purpose"] != "batch":

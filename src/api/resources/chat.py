@@ -2,6 +2,7 @@
 structured output, stop sequences, n choices, images, reasoning and prompt caching; with `store`,
 kept for the stored chat completion routes (list, retrieve, update, delete, messages)."""
 from contextlib import aclosing
+from functools import partial
 from typing import AsyncIterator, Awaitable, Callable, Optional
 
 from api import catalog, limits, pages, sse, stored_completions, usage
@@ -43,8 +44,8 @@ async def create_chat_completion(req: ApiRequest, deps: Deps):
     plan = await planning.chat(params, spec, deps)
     base = {"id": deps.new_id("chatcmpl-"), "created": int(deps.now()), "model": spec.id}
     meter = usage.Meter.of(req)
-    keep = (lambda completion: stored_completions.save(deps, req.key.owner, completion, params, req.id)) \
-        if params.store else None
+    keep = partial(stored_completions.save, deps, req.key.owner, params=params, request_id=req.id) \
+        if params.store else None  # keep(completion) stores it
     if params.stream:
         stream = await engine.stream(plan, deps, meter)  # upstream failures are still plain HTTP errors here
         return StreamResponse(sse.guarded(_frames(stream, base, include_usage, plan.single_call, keep),
