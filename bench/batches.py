@@ -71,7 +71,8 @@ def core_counts(count: int) -> dict:
     from api import app, jobs  # noqa: PLC0415
     from api.batches import queued  # noqa: PLC0415
     from api.ports import Config, Deps, QueueMessage  # noqa: PLC0415
-    from fakes import Clock, DictBlobs, DictWeb, ListQueue, MemoryBinary, MemoryVectors, SqliteDB  # noqa: PLC0415
+    from fakes import (Clock, DictBlobs, DictWeb, ListQueue, MemoryBinary, MemoryVectors, SqliteDB,  # noqa: PLC0415
+                       WindowLimiter)
     from unit.batches.support import EchoAI  # noqa: PLC0415
     from unit.support import request  # noqa: PLC0415
 
@@ -98,9 +99,10 @@ def core_counts(count: int) -> dict:
         db, ai, blobs, usage_queue = Counting(SqliteDB()), EchoAI(), Bucket(), ListQueue()
         ai.calls, usage_queue.sent = Tally(), Tally()
         deferred = []  # run as they come, as ctx.waitUntil runs them: usage is sent during the batch
+        clock = Clock()
         deps = Deps(ai=ai, db=db, jobs=usage_queue, runs=ListQueue(), web=DictWeb(), blobs=blobs,
-                    vectors=MemoryVectors(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
-                    defer=lambda c: deferred.append(asyncio.ensure_future(c)), now=Clock(),
+                    vectors=MemoryVectors(), limiter=WindowLimiter(clock), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
+                    defer=lambda c: deferred.append(asyncio.ensure_future(c)), now=clock,
                     new_id=lambda p: f"{p}{next(ids):06d}", log=lambda line: None)
 
         async def run_batch():
