@@ -1,9 +1,9 @@
 """Parse JSON bodies into pydantic models; validation failures become InvalidRequest with `param`."""
-import json
 from typing import Type, TypeVar
 
 from pydantic.v1 import BaseModel, ValidationError
 
+from api import safejson
 from api.errors import InvalidRequest, UnsupportedParameter
 from api.web import ApiRequest
 
@@ -14,8 +14,11 @@ def json_body(req: ApiRequest) -> dict:
     # The body is parsed as JSON whatever its content-type says, as OpenAI does (curl -d sends
     # application/x-www-form-urlencoded).
     try:
-        data = json.loads(req.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = safejson.loads(req.body or b"null")
+    except safejson.TooComplex as exc:
+        raise InvalidRequest(f"The JSON body of your request is too complex: {exc}.",
+                             code="json_too_complex") from None
+    except ValueError:  # UnicodeDecodeError included: bodies are UTF-8
         raise InvalidRequest("We could not parse the JSON body of your request. "
                              "The OpenAI API expects a JSON payload.") from None
     if not isinstance(data, dict):

@@ -6,7 +6,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable, Dict, List, Optional, Tuple
 
-from api import sse, tokens
+from api import safejson, sse, tokens
 from api.catalog import THINK_TAGS, ModelSpec
 from api.errors import UpstreamError
 from api.generation.stops import StopScanner
@@ -118,7 +118,7 @@ def recover_leaked_call(result: Generation, wanted: str, new_id: NewId) -> Gener
     """Some models (gpt-oss) answer a forced tool call as JSON text, {"name", "arguments"}, with
     finish_reason "stop": that is the call, and becomes one."""
     try:
-        value = json.loads(result.text or "")
+        value = safejson.loads(result.text or "")
     except ValueError:
         return result
     if isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"] == (wanted or value["name"]):

@@ -6,6 +6,7 @@ from typing import Callable, Optional
 
 import fastjsonschema
 
+from api import safejson
 from api.catalog import JSON_MODE, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.types.chat import ResponseFormat
@@ -64,7 +65,7 @@ def checker(fmt: Optional[ResponseFormat], model: str) -> Optional[Check]:
 
     def check(content: str) -> None:
         try:
-            value = json.loads(content)
+            value = safejson.loads(content)
         except ValueError as exc:
             raise UpstreamError(f"{model} returned invalid JSON for response_format "
                                 f"'{fmt.type}': {exc}.", code="invalid_model_output") from None
