@@ -60,7 +60,7 @@ def form_fields(req: ApiRequest) -> dict:
     """A multipart request's fields for a pydantic model: one value per name, except names ending
     in [] (OpenAI's convention for arrays, e.g. timestamp_granularities[]), which become lists."""
     if req.form_error:
-        raise InvalidRequest(req.form_error)
+        raise InvalidRequest(req.form_error, code="invalid_multipart")
     if req.form is None:
         raise InvalidRequest("This endpoint takes multipart/form-data.", code="invalid_content_type")
     return {name[:-2] if name.endswith("[]") else name: values if name.endswith("[]") else values[-1]

@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 import js
 from pyodide.ffi import JsException, jsnull, to_js
 
+from api import multipart
+from api.errors import InvalidRequest
 from api.ports import Deps
 from api.web import MAX_BODY, MAX_UPLOAD, ApiRequest, StreamResponse
 from cf.binary import JsBinary, upload
@@ -54,19 +56,28 @@ async def api_request(request) -> ApiRequest:
 
 
 async def _read_form(raw, req: ApiRequest) -> None:
-    """The runtime parses multipart natively; file parts stay JS Files (not copied into Python)."""
+    """The runtime parses multipart natively (file parts stay JS Files, not copied into Python),
+    once api.multipart has bounded the framing, scanning the body a window at a time."""
     try:
-        form = await raw.formData()
+        boundary = multipart.boundary_of(req.headers.get("content-type", ""))
+        buffer = await raw.arrayBuffer()
+        if buffer.byteLength > MAX_UPLOAD:
+            req.oversized = True
+            return
+        view = js.Uint8Array.new(buffer)
+        multipart.check_framing(lambda start, end: view.subarray(start, end).to_bytes(), view.length, boundary)
+        # Parsed with the boundary we checked, whatever else the client's content type says.
+        headers = {"content-type": f'multipart/form-data; boundary="{boundary}"'}
+        form = await js.Response.new(buffer, to_js_object({"headers": headers})).formData()
+    except InvalidRequest as exc:
+        req.form_error = exc.message
+        return
     except JsException:
         req.form_error = "The multipart/form-data body could not be parsed."
         return
-    size = 0
     for entry in form.entries():
         name, value = entry[0], entry[1]
-        part = value if isinstance(value, str) else upload(value)
-        size += len(part) if isinstance(part, str) else part.size
-        req.form.setdefault(name, []).append(part)
-    req.oversized = size > MAX_UPLOAD
+        req.form.setdefault(name, []).append(value if isinstance(value, str) else upload(value))
 
 
 def js_response(response, deps: Deps):
