@@ -273,15 +273,16 @@ def test_list_filters_by_purpose(deps):
 
 
 @pytest.mark.parametrize("query, param, message", [
-    ({"limit": 0}, "limit", "ensure this value is greater than or equal to 1"),
-    ({"limit": 10001}, "limit", "ensure this value is less than or equal to 10000"),
-    ({"limit": "many"}, "limit", "value is not a valid integer"),
-    ({"order": "newest"}, "order", "unexpected value; permitted: 'asc', 'desc'"),
+    ({"limit": 0}, "limit", "Invalid value for 'limit': ensure this value is greater than or equal to 1."),
+    ({"limit": 10001}, "limit", "Invalid value for 'limit': ensure this value is less than or equal to 10000."),
+    ({"limit": "many"}, "limit", "Invalid type for 'limit': expected an integer, but got a string instead."),
+    ({"limit": "2.0"}, "limit", "Invalid type for 'limit': expected an integer, but got a string instead."),
+    ({"order": "newest"}, "order", "Invalid value for 'order': unexpected value; permitted: 'asc', 'desc'."),
 ])
 def test_invalid_list_parameters_are_400(deps, query, param, message):
     response = get(deps, "/v1/files", **query)
-    assert (response.status, response.body) == (400, error(f"Invalid value for '{param}': {message}.",
-                                                            param=param, code="invalid_value"))
+    code = "invalid_type" if message.startswith("Invalid type") else "invalid_value"
+    assert (response.status, response.body) == (400, error(message, param=param, code=code))
 
 
 def test_an_unknown_cursor_is_400(deps):

@@ -14,7 +14,7 @@ from api.vector_stores import stores
 from api.errors import InvalidRequest, NotFound, PayloadTooLarge
 from api.ports import Deps, Row
 from api.types.files import BATCH_EXPIRY_SECONDS, FileCreateParams, FileListParams
-from api.validate import form_fields, parse
+from api.validate import form_fields, parse_text
 from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 
 KEY_PREFIX = stores.FILE_KEY
@@ -31,7 +31,7 @@ def file_object(row: Row) -> dict:
 
 async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
     fields = form_fields(req)
-    params = parse(FileCreateParams, {**fields, **_nested(fields, "expires_after")})
+    params = parse_text(FileCreateParams, {**fields, **_nested(fields, "expires_after")})
     upload = params.file
     if not hasattr(upload, "read"):
         raise InvalidRequest("Invalid value for 'file': it must be a file upload.", param="file",
@@ -65,7 +65,7 @@ async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def list_files(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(FileListParams, dict(req.query))
+    params = parse_text(FileListParams, req.query)
     # Expired files still place a cursor, so that a page boundary may expire.
     filters = [("status = 'processed' AND (expires_at IS NULL OR expires_at > ?)", [int(deps.now())])]
     if params.purpose is not None:
