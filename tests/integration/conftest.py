@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from integration.devserver import DevServer, apply_migrations, d1_query, keys, sdk
+from integration.localweb import LocalWeb
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -17,11 +18,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def local_web():
+    """A web server on loopback that the worker may fetch from: its origin is the one the session's
+    worker allows (ALLOWED_PRIVATE_ORIGINS); every other private address stays refused."""
+    with LocalWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, local_web):
     state = tmp_path_factory.mktemp("state")
     apply_migrations(state)
     log = pathlib.Path(tmp_path_factory.mktemp("logs")) / "wrangler-dev.log"
-    with DevServer(state, log) as running:
+    with DevServer(state, log, {"ALLOWED_PRIVATE_ORIGINS": local_web.url}) as running:
         yield running
 
 
