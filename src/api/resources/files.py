@@ -23,10 +23,13 @@ _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
 def file_object(row: Row) -> dict:
-    """openai-python's FileObject."""
-    return {"id": row["id"], "object": "file", "bytes": row["bytes"], "created_at": row["created_at"],
-            "expires_at": row["expires_at"], "filename": row["filename"], "purpose": row["purpose"],
-            "status": row["status"], "status_details": None}
+    """openai-python's FileObject. `expires_at` only for files that expire: OpenAI's schema has
+    no null for it (nor for the deprecated `status_details`, which we never have)."""
+    found = {"id": row["id"], "object": "file", "bytes": row["bytes"], "created_at": row["created_at"],
+             "filename": row["filename"], "purpose": row["purpose"], "status": row["status"]}
+    if row["expires_at"] is not None:
+        found["expires_at"] = row["expires_at"]
+    return found
 
 
 async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
