@@ -37,6 +37,7 @@ STREAMED = {  # operations the document gives no text/event-stream schema, and w
 
 
 def install() -> None:
+    openai_spec.validator("ErrorResponse")  # load the document now (seconds), not inside a timed test
     for module in (httpx, httpx2):
         transport = module.HTTPTransport
         if getattr(transport.handle_request, "spec_checked", False):
