@@ -1,9 +1,9 @@
 """ChatCompletionCreateParams and its message, tool and response-format types."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, validator
 
-from api.types.common import Metadata, Params, SamplingParams, at_most_16
+from api.types.common import Metadata, Object, Params, SamplingParams, at_most_16
 
 FunctionName = constr(strict=True, regex=r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -42,7 +42,7 @@ class ChatMessage(Params):
 class FunctionDefinition(Params):
     name: FunctionName
     description: Optional[StrictStr] = None
-    parameters: Optional[Dict[str, Any]] = None
+    parameters: Optional[Object] = None
     strict: Optional[StrictBool] = None
 
 
@@ -63,7 +63,7 @@ class NamedToolChoice(Params):
 class JSONSchema(Params):
     name: FunctionName
     description: Optional[StrictStr] = None
-    schema_: Optional[Dict[str, Any]] = Field(None, alias="schema")
+    schema_: Optional[Object] = Field(None, alias="schema")
     strict: Optional[StrictBool] = None
 
 
@@ -93,9 +93,9 @@ class ChatCompletionCreateParams(SamplingParams):
     response_format: Optional[ResponseFormat] = None
     reasoning_effort: Optional[Literal["none", "minimal", "low", "medium", "high"]] = None
     modalities: Optional[List[Literal["text", "audio"]]] = None
-    audio: Optional[Dict[str, Any]] = None
-    prediction: Optional[Dict[str, Any]] = None
-    web_search_options: Optional[Dict[str, Any]] = None
+    audio: Optional[Object] = None
+    prediction: Optional[Object] = None
+    web_search_options: Optional[Object] = None
     prompt_cache_key: Optional[StrictStr] = None
     safety_identifier: Optional[StrictStr] = None
     service_tier: Optional[StrictStr] = None

@@ -34,6 +34,20 @@ class Params(BaseModel):
         return value
 
 
+class Object(dict):
+    """A JSON object, whatever it holds: pydantic 1's Dict would also take a list of pairs."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls._json_object
+
+    @classmethod
+    def _json_object(cls, value):
+        if not isinstance(value, dict):
+            raise errors.DictError()
+        return value
+
+
 class _Number(ConstrainedFloat):
     @classmethod
     def __get_validators__(cls):

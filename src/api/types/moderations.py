@@ -1,9 +1,9 @@
 """ModerationCreateParams, and the limits of POST /v1/moderations."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import StrictStr
 
-from api.types.common import Params
+from api.types.common import Object, Params
 
 # Each input is its own Workers AI call, all in flight at once; OpenAI documents no cap, but a
 # Worker invocation on the Free plan may make only 50 subrequests, so we stay well under that.
@@ -15,7 +15,7 @@ class ModerationInputPart(Params):
     """One part of the multi-modal form: {type: "text", text} or {type: "image_url", image_url}."""
     type: Literal["text", "image_url"]
     text: Optional[StrictStr] = None
-    image_url: Optional[Dict[str, Any]] = None
+    image_url: Optional[Object] = None
 
 
 class ModerationCreateParams(Params):

@@ -1,10 +1,10 @@
 """Request bodies and query strings of /v1/vector_stores (stores, files, file batches, search),
 named as in openai-python, with OpenAI's ranges."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Dict, List, Literal, Optional, Union
 
 from pydantic.v1 import StrictBool, StrictFloat, StrictInt, StrictStr, conint, constr, root_validator, validator
 
-from api.types.common import MAX_VALUE_LENGTH, Key, Metadata, Params, at_most_16 as _at_most_16, number
+from api.types.common import Key, MAX_VALUE_LENGTH, Metadata, Object, Params, at_most_16 as _at_most_16, number
 
 MAX_FILE_IDS = 500  # file_ids per create / file batch
 MIN_CHUNK_TOKENS, MAX_CHUNK_TOKENS = 100, 4096
@@ -121,6 +121,6 @@ class RankingOptions(Params):
 class VectorStoreSearchParams(Params):
     query: Union[StrictStr, List[StrictStr]]
     max_num_results: conint(strict=True, ge=1, le=MAX_RESULTS) = 10
-    filters: Optional[Dict[str, Any]] = None  # checked by api.vector_stores.search.check_filter
+    filters: Optional[Object] = None  # checked by api.vector_stores.search.check_filter
     ranking_options: Optional[RankingOptions] = None
     rewrite_query: Optional[StrictBool] = None
