@@ -11,7 +11,8 @@ from api.routes import ROUTES
 from integration import spec_check
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello spec"}]}
-OURS = {("GET", "/v1/images/content/{key:path}"): "signed URLs of image results, served without a key"}
+OURS = {("GET", "/v1/images/content/{key:path}"): "signed URLs of image results, served without a key",
+        **{(r.method, r.template): "the console's own routes" for r in ROUTES if r.template.startswith("/v1/console/")}}
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
