@@ -72,3 +72,18 @@ def test_more_than_three_redirects_are_refused(client, local_web):
     for _ in range(4):
         target = f"/redirect?to={urllib.parse.quote(target)}"
     assert "redirected more than 3 times" in refused(client, local_web.url + target)["message"]
+
+
+@pytest.mark.parametrize("part", [
+    {"type": "input_image", "image_url": "http://0x7f000001:{port}/secret.png"},
+    {"type": "input_file", "file_url": "http://[::ffff:127.0.0.1]:{port}/secret.png", "filename": "a.txt"},
+], ids=["input_image", "input_file"])
+def test_responses_inputs_go_through_the_same_guard(client, listener, part):
+    port = listener.server_address[1]
+    part = {key: value.format(port=port) for key, value in part.items()}
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.responses.create(model=MODEL, input=[{"role": "user", "content": [
+            {"type": "input_text", "text": "what is this"}, part]}])
+    assert raised.value.body["code"] == "invalid_image_url"
+    assert raised.value.body["param"].startswith("input")  # input_image: the chat part's path is not mapped back
+    assert listener.requested == []
