@@ -14,6 +14,7 @@ from pydantic.v1.fields import MAPPING_LIKE_SHAPES, SHAPE_LIST, SHAPE_SINGLETON
 import api.types
 from api.errors import InvalidRequest
 from api.types.common import Params
+from api.types.assistants import FileSearchResources
 from api.types.vector_stores import FileBatchCreateParams
 from api.validate import param_path, parse, parse_text
 
@@ -26,7 +27,8 @@ ROOTS = sorted(MODELS, key=lambda m: (m.__module__, m.__name__))
 TEXT_ROOTS = {"FileCreateParams@files", "FileListParams", "ListParams", "TranscriptionCreateParams",
               "TranslationCreateParams", "ImageEditParams", "ImageCreateVariationParams", "ConsoleListParams",
               "UsageParams", "RetrieveParams"}
-OMIT_FROM_EXAMPLES = {FileBatchCreateParams: {"files"}}  # exactly one of file_ids and files
+OMIT_FROM_EXAMPLES = {FileBatchCreateParams: {"files"},  # exactly one of file_ids and files
+                      FileSearchResources: {"vector_stores"}}  # … of vector_store_ids and vector_stores
 JSON_VALUES = {"string": "5", "integer": 5, "number": 1.5, "boolean": True, "array": [], "object": {}, "null": None}
 
 
