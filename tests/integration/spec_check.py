@@ -36,7 +36,11 @@ UNCHECKED = {  # operations whose body is not an OpenAI object
 STREAMED = {  # operations the document gives no text/event-stream schema, and what their events are
     ("post", "/completions"): "CreateCompletionResponse",
     ("get", "/responses/{response_id}"): "ResponseStreamEvent",  # ?stream=true: a background response's events
+    ("post", "/threads/runs"): "AssistantStreamEvent",
+    ("post", "/threads/{thread_id}/runs"): "AssistantStreamEvent",
+    ("post", "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs"): "AssistantStreamEvent",
 }
+NAMED_EVENTS = {"AssistantStreamEvent"}  # schemas of {event, data}: the `event:` line's name and the data
 
 
 def install() -> None:
@@ -67,10 +71,11 @@ def check(request, response) -> None:
         return
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     where = f"{request.method} {template} → {response.status_code}"
+    streamed = STREAMED.get((request.method.lower(), template)) if content_type == "text/event-stream" else None
     if response.status_code >= 400:
         validator = openai_spec.validator("ErrorResponse")
-    elif (request.method.lower(), template) in STREAMED and content_type == "text/event-stream":
-        validator = openai_spec.validator(STREAMED[request.method.lower(), template])
+    elif streamed:
+        validator = openai_spec.validator(streamed)
     else:
         validator = openai_spec.response_validator(request.method, template, response.status_code, content_type)
     if validator is None:
@@ -80,7 +85,7 @@ def check(request, response) -> None:
         return
     if content_type == "text/event-stream":
         wrapper = _EVENT_STREAMS[httpx2 if isinstance(response, httpx2.Response) else httpx]
-        response.stream = wrapper(response.stream, validator, f"{where} (event)")
+        response.stream = wrapper(response.stream, validator, f"{where} (event)", streamed in NAMED_EVENTS)
     elif content_type == "application/json":
         response.read()
         _report(where, _violations(validator, json.loads(response.content), where))
@@ -111,8 +116,8 @@ def _report(where: str, problems: list) -> None:
 class _CheckedEvents:
     """The response's byte stream, passed through unchanged; each complete `data:` event is checked."""
 
-    def __init__(self, stream, validator, where: str):
-        self.stream, self.validator, self.where = stream, validator, where
+    def __init__(self, stream, validator, where: str, named: bool):
+        self.stream, self.validator, self.where, self.named = stream, validator, where, named
         self.buffer = b""
 
     def __iter__(self):
@@ -124,10 +129,14 @@ class _CheckedEvents:
             yield chunk
 
     def _check(self, event: bytes) -> None:
-        data = "\n".join(line[5:].lstrip() for line in event.decode().split("\n") if line.startswith("data:"))
+        lines = event.decode().split("\n")
+        data = "\n".join(line[5:].lstrip() for line in lines if line.startswith("data:"))
         if not data or data == "[DONE]":
             return
         body = json.loads(data)
+        if self.named:
+            name = next((line[6:].strip() for line in lines if line.startswith("event:")), "")
+            body = {"event": name, "data": body}
         validator = openai_spec.validator("ErrorResponse") if "error" in body else self.validator
         _report(self.where, _violations(validator, body, self.where))
 

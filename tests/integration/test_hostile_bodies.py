@@ -61,7 +61,8 @@ def test_the_isolate_survives_hostile_bodies_and_a_stream_completes(server, clie
         path, body, content_type, _ = request
         with httpx.Client(base_url=server.url, timeout=60) as http:
             return http.post(path, content=body, headers={"authorization": "Bearer sk-local-dev",
-                                                          "content-type": content_type})
+                                                          "content-type": content_type,
+                                                          "openai-beta": "assistants=v2"})
 
     requests = list(hostile_requests())
     for kind in ("application/json", "multipart/form-data"):  # an isolate's first requests load code
