@@ -1,7 +1,7 @@
 """The Worker: fetch → api.app.handle, queue → api.jobs.consume, scheduled → api.jobs.sweep. Binding names live here and in wrangler.toml."""
 from workers import WorkerEntrypoint, import_from_javascript
 
-from api import app, jobs
+from api import app, jobs, ssrf
 from api.catalog import parse_aliases, timeouts
 from api.ports import Config, Deps, Isolate
 from cf import faults, http, queues
@@ -17,21 +17,24 @@ ISOLATE = Isolate()  # empty when the module is imported (and snapshotted); fill
 
 def _config(env) -> Config:
     """The vars, parsed once per isolate and value: parsing is cheap but needless on every request."""
-    names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS", "RUNS_INLINE")
+    names = ("MODEL_ALIASES", "LOCAL_DEV_KEY", "URL_SIGNING_KEY", "URL_TTL_SECONDS", "RUNS_INLINE",
+             "ALLOWED_PRIVATE_ORIGINS")
     key = tuple(getattr(env, name, None) for name in names)
     if key not in ISOLATE.configs:
-        aliases, local_key, signing_key, ttl, inline = key
+        aliases, local_key, signing_key, ttl, inline, private_origins = key
         ISOLATE.configs[key] = Config(model_aliases=parse_aliases(aliases), local_dev_key=local_key or None,
                                       url_signing_key=signing_key or None, url_ttl_seconds=int(ttl or 3600),
-                                      runs_inline=inline in ("1", "true"))
+                                      runs_inline=inline in ("1", "true"),
+                                      allowed_private_origins=ssrf.origins(private_origins))
     return ISOLATE.configs[key]
 
 
 class Default(WorkerEntrypoint):
     def _deps(self, env) -> Deps:
+        config = _config(env)
         return Deps(ai=WorkersAI(env.AI, timeouts), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
-                    web=Web(), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE), limiter=RateLimit(env.RPM, print),
-                    config=_config(env), defer=self.ctx.waitUntil, isolate=ISOLATE)
+                    web=Web(config.allowed_private_origins), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE),
+                    limiter=RateLimit(env.RPM, print), config=config, defer=self.ctx.waitUntil, isolate=ISOLATE)
 
     async def fetch(self, request):
         env = _bindings()

@@ -5,6 +5,7 @@ import pathlib
 import sqlite3
 from typing import Any, List, Optional, Sequence
 
+from api import ssrf
 from api.errors import InvalidRequest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -80,18 +81,28 @@ class ScriptedAI:
 
 
 class DictWeb:
-    """Public URLs served from a dict: url → (body, content type)."""
+    """The web as a dict, behind the real SSRF guard: url → (body, content type), or
+    (status, location) for a redirect; any other URL is a 404. `contacted` lists every URL
+    requested, so tests see what the guard let through."""
 
     def __init__(self):
         self.pages = {}
+        self.contacted: List[str] = []
+        self.allowed = frozenset()  # Config.allowed_private_origins
 
     async def fetch_bytes(self, url: str, max_bytes: int):
+        return await ssrf.fetch(lambda checked: self._get(checked, max_bytes), url, self.allowed)
+
+    async def _get(self, url: str, max_bytes: int) -> ssrf.Hop:
+        self.contacted.append(url)
         if url not in self.pages:
-            raise InvalidRequest(f"Fetching {url} gave HTTP 404.", code="invalid_image_url")
-        body, content_type = self.pages[url]
-        if len(body) > max_bytes:
+            return ssrf.Hop(404)
+        first, second = self.pages[url]
+        if isinstance(first, int):
+            return ssrf.Hop(first, second)
+        if len(first) > max_bytes:
             raise InvalidRequest(f"{url} is over {max_bytes} bytes.", code="image_too_large")
-        return body, content_type
+        return ssrf.Hop(200, None, second, first)
 
 
 class MemoryBinary:

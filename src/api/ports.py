@@ -5,7 +5,7 @@ src/cf/ implements these over the Workers bindings; tests implement them in-proc
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union
 
 from api.web import Binary
 
@@ -70,7 +70,8 @@ class Blobs(Protocol):
 
 class Web(Protocol):
     async def fetch_bytes(self, url: str, max_bytes: int) -> Tuple[bytes, str]:
-        """GET a public URL: (body, content type). ApiError if it fails or exceeds max_bytes."""
+        """GET a URL that api.ssrf.check_url accepts, following its redirects (each one checked
+        before it is requested): (body, content type). ApiError if refused, failed or over max_bytes."""
 
 
 class VectorIndex(Protocol):
@@ -112,6 +113,7 @@ class Config:
     url_signing_key: Optional[str] = None  # secret for the signed, expiring URLs we hand out
     url_ttl_seconds: int = 3600  # how long such a URL works
     runs_inline: bool = False  # no runs queue (wrangler dev --remote): background runs go in waitUntil
+    allowed_private_origins: FrozenSet[str] = frozenset()  # api.ssrf.origins: private origins we may fetch
 
 
 @dataclass

@@ -3,6 +3,7 @@ import json
 from contextlib import aclosing
 from typing import AsyncIterator, Callable, List
 
+from api import safejson
 from api.errors import ApiError, UpstreamError
 
 DONE = "data: [DONE]\n\n"
@@ -58,7 +59,7 @@ class EventParser:
                 break
             if data:
                 try:
-                    payloads.append(json.loads(data))
+                    payloads.append(safejson.loads(data))
                 except ValueError:
                     raise UpstreamError("Workers AI sent a stream event that is not JSON.") from None
         return payloads

@@ -5,8 +5,10 @@ from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 import js
-from pyodide.ffi import JsException, jsnull, to_js
+from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 
+from api import multipart
+from api.errors import InvalidRequest
 from api.ports import Deps
 from api.web import MAX_BODY, MAX_UPLOAD, ApiRequest, StreamResponse
 from cf.binary import JsBinary, upload
@@ -54,19 +56,63 @@ async def api_request(request) -> ApiRequest:
 
 
 async def _read_form(raw, req: ApiRequest) -> None:
-    """The runtime parses multipart natively; file parts stay JS Files (not copied into Python)."""
+    """The runtime parses multipart natively (file parts stay JS Files, not copied into Python),
+    once the body has streamed through api.multipart's framing check on its way in."""
     try:
-        form = await raw.formData()
-    except JsException:
-        req.form_error = "The multipart/form-data body could not be parsed."
+        boundary = multipart.boundary_of(req.headers.get("content-type", ""))
+    except InvalidRequest as exc:
+        req.form_error = exc.message
+        if raw.body:
+            await raw.body.pipeTo(js.WritableStream.new())
         return
-    size = 0
+    if not raw.body:
+        req.form_error = "The multipart/form-data body is empty."
+        return
+    gate = _FormGate(multipart.FramingCheck(boundary))
+    # Parsed with the boundary we checked, whatever else the client's content type says.
+    headers = {"content-type": f'multipart/form-data; boundary="{boundary}"'}
+    try:
+        form = await js.Response.new(raw.body.pipeThrough(gate.stream), to_js_object({"headers": headers})).formData()
+    except JsException:
+        req.oversized = gate.size > MAX_UPLOAD
+        req.form_error = gate.refusal or "The multipart/form-data body could not be parsed."
+        return
+    finally:
+        gate.close()
     for entry in form.entries():
         name, value = entry[0], entry[1]
-        part = value if isinstance(value, str) else upload(value)
-        size += len(part) if isinstance(part, str) else part.size
-        req.form.setdefault(name, []).append(part)
-    req.oversized = size > MAX_UPLOAD
+        req.form.setdefault(name, []).append(value if isinstance(value, str) else upload(value))
+
+
+class _FormGate:
+    """A TransformStream that passes the body's chunks on unchanged while the framing check and
+    the size limit accept them. After a refusal it takes in (and drops) the rest, so that the
+    client, still uploading, reads our answer, and fails the stream at its end."""
+
+    def __init__(self, check: multipart.FramingCheck):
+        self.check, self.size, self.refusal = check, 0, None
+        self._proxies = [create_proxy(self._transform), create_proxy(self._flush)]
+        self.stream = js.TransformStream.new(to_js_object({"transform": self._proxies[0], "flush": self._proxies[1]}))
+
+    def _transform(self, chunk, controller) -> None:
+        self.size += chunk.length
+        if self.refusal is None and self.size > MAX_UPLOAD:
+            self.refusal = f"Request body too large: the limit is {MAX_UPLOAD} bytes."
+        if self.refusal is None:
+            try:
+                self.check.feed(chunk.to_bytes())
+            except InvalidRequest as exc:
+                self.refusal = exc.message
+        if self.refusal is None:
+            controller.enqueue(chunk)
+
+    def _flush(self, controller) -> None:
+        if self.refusal is not None:
+            controller.error(js.Error.new(self.refusal))
+
+    def close(self) -> None:
+        for proxy in self._proxies:
+            proxy.destroy()
 
 
 def js_response(response, deps: Deps):

@@ -6,6 +6,8 @@ import openai
 import pytest
 
 from integration.devserver import DevServer, apply_migrations, d1_query, keys, sdk
+from integration import spec_check
+from integration.localweb import LocalWeb
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -17,12 +19,27 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def local_web():
+    """A web server on loopback that the worker may fetch from: its origin is the one the session's
+    worker allows (ALLOWED_PRIVATE_ORIGINS); every other private address stays refused."""
+    with LocalWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, local_web):
     state = tmp_path_factory.mktemp("state")
     apply_migrations(state)
     log = pathlib.Path(tmp_path_factory.mktemp("logs")) / "wrangler-dev.log"
-    with DevServer(state, log) as running:
+    with DevServer(state, log, {"ALLOWED_PRIVATE_ORIGINS": local_web.url}) as running:
+        spec_check.WORKERS.add(running.url)
         yield running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spec_checked():
+    """Every answer of the worker, to any client of the suite, is checked against OpenAI's schemas."""
+    spec_check.install()
 
 
 @pytest.fixture(scope="session")

@@ -39,10 +39,11 @@ def apply_migrations(state: pathlib.Path) -> None:
 
 
 class DevServer:
+    """`variables` override [env.local.vars] (`--var`)."""
     ready_path = "/v1/models"
 
-    def __init__(self, state: pathlib.Path, log: pathlib.Path):
-        self.state, self.log_path = state, log
+    def __init__(self, state: pathlib.Path, log: pathlib.Path, variables: dict = None):
+        self.state, self.log_path, self.variables = state, log, variables or {}
         self.port, self.inspector = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -51,7 +52,7 @@ class DevServer:
         self.log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [WRANGLER, "dev", *self.configs(), "--env", "local",
+            [WRANGLER, "dev", *self.configs(), *self.overrides(), "--env", "local",
              "--persist-to", str(self.state), "--ip", "127.0.0.1", "--port", str(self.port),
              "--inspector-port", str(self.inspector), "--show-interactive-dev-session=false"],
             cwd=ROOT, env=tool_env(), stdout=self.log, stderr=subprocess.STDOUT,
@@ -66,6 +67,9 @@ class DevServer:
     def configs(self) -> list:
         """The worker first (it is served on the port), then the stand-ins it is bound to."""
         return ["-c", "wrangler.toml", "-c", "ai-standin/wrangler.toml", "-c", "vectorize-standin/wrangler.toml"]
+
+    def overrides(self) -> list:
+        return [arg for name, value in self.variables.items() for arg in ("--var", f"{name}:{value}")]
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -97,16 +101,15 @@ class DevServer:
 
 class StandinServer(DevServer):
     """One stand-in alone (`vectorize-standin/wrangler.toml`, ...) under `wrangler dev --env local`,
-    driven over its fetch handler; `variables` override its [env.local.vars] (`--var`)."""
+    driven over its fetch handler."""
     ready_path = "/"
 
     def __init__(self, config: str, state: pathlib.Path, log: pathlib.Path, variables: dict = None):
-        super().__init__(state, log)
-        self.config, self.variables = config, variables or {}
+        super().__init__(state, log, variables)
+        self.config = config
 
     def configs(self) -> list:
-        overrides = [arg for name, value in self.variables.items() for arg in ("--var", f"{name}:{value}")]
-        return ["-c", self.config, *overrides]
+        return ["-c", self.config]
 
 
 def d1_query(state: pathlib.Path, sql: str) -> list:

@@ -1,11 +1,10 @@
 """Images in chat messages, through the official SDK: data: URIs, and http(s) URLs the worker fetches
-itself (Workers AI only takes data: URIs) — here from a local HTTP server the test starts.
+itself (Workers AI only takes data: URIs) — here from the session's local web server, whose origin
+the test worker allows (ALLOWED_PRIVATE_ORIGINS); test_ssrf.py shows every other one refused.
 
 The AI stand-in answers a message with images "I see N image(s): <mime>/<bytes> bytes, ..."."""
 import base64
-import http.server
 import struct
-import threading
 import zlib
 
 import openai
@@ -32,45 +31,12 @@ DATA_URI = "data:image/png;base64," + base64.b64encode(PIXELS).decode()
 SEEN = f"I see 1 image(s): image/png/{len(PIXELS)} bytes"
 
 
-class ImageServer(http.server.ThreadingHTTPServer):
-    """Serves /pixels.png and /notes.txt on 127.0.0.1; anything else is a 404. Records the paths."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requested = []
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    FILES = {"/pixels.png": ("image/png", PIXELS), "/notes.txt": ("text/plain; charset=utf-8", b"not an image")}
-
-    def do_GET(self):
-        self.server.requested.append(self.path)
-        if self.path not in self.FILES:
-            self.send_error(404)
-            return
-        kind, body = self.FILES[self.path]
-        self.send_response(200)
-        self.send_header("content-type", kind)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def images():
-    server = ImageServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def images(local_web):
+    """The session's local web server (whose origin the worker is allowed to fetch from)."""
+    local_web.files.update({"/pixels.png": ("image/png", PIXELS),
+                            "/notes.txt": ("text/plain; charset=utf-8", b"not an image")})
+    return local_web
 
 
 def with_image(url: str, text: str = "what is this") -> list:

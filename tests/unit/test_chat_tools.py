@@ -7,7 +7,7 @@ import re
 import pytest
 
 from api.generation.messages import model_tool_id
-from unit.support import (DONE, LLAMA, USER, by_choice, choices_result, create_chat, drain, error, flat_call,
+from unit.support import (DONE, USER, by_choice, choices_result, create_chat, drain, error, flat_call,
                           llama4_call, model_inputs, native, native_tools, oai_call, oai_chunks, oai_tool_deltas,
                           resplit, run, sse, stream_chat, tool, usage)
 

@@ -147,3 +147,20 @@ def test_a_large_image_is_not_counted_as_prompt_text(deps):
     uri = "data:image/jpeg;base64," + base64.b64encode(photo).decode()
     response = create_chat(deps, native("A photo."), model=LLAMA4, messages=asking(uri))
     assert response.status == 200, response.body
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8787/v1/models", "http://0x7f000001/", "http://[::1]/x.png",
+                                 "http://cdn.example.com@127.0.0.1/cat.png", "http://169.254.169.254/latest/meta-data/"])
+def test_an_image_url_to_a_private_address_is_refused_before_any_request(deps, url):
+    response = create_chat(deps, model=LLAMA4, messages=asking(PNG_URI, url))
+    assert (response.status, response.body["error"]["code"], response.body["error"]["param"]) == (
+        400, "invalid_image_url", "messages[0].content[2].image_url.url")
+    assert (deps.web.contacted, deps.ai.calls) == ([], [])
+
+
+def test_a_redirect_to_a_private_address_is_refused_before_it_is_followed(deps):
+    deps.web.pages[URL] = (302, "http://localhost:8787/secret.png")
+    response = create_chat(deps, model=LLAMA4, messages=asking(URL))
+    assert (response.status, response.body["error"]["param"]) == (400, "messages[0].content[1].image_url.url")
+    assert "localhost is a local name" in response.body["error"]["message"]
+    assert deps.web.contacted == [URL]

@@ -133,8 +133,8 @@ def test_empty_string_message(deps):
     assert create(deps, input=["a", ""]).body == error("'input' must not contain empty strings.", "input[1]")
 
 
-@pytest.mark.parametrize("body,param", [({"input": [1.5, 2]}, "input"), ({"input": [True]}, "input"),
-                                        ({"input": ["a", 1]}, "input"), ({"input": None}, "input"),
+@pytest.mark.parametrize("body,param", [({"input": [1.5, 2]}, "input[0]"), ({"input": [True]}, "input[0]"),
+                                        ({"input": ["a", 1]}, "input[1]"), ({"input": None}, "input"),
                                         ({}, "input"), ({"input": "a", "encoding_format": "hex"}, "encoding_format"),
                                         ({"input": "a", "dimensions": 0}, "dimensions")])
 def test_invalid_parameters_are_400(deps, body, param):

@@ -53,9 +53,8 @@ def missing(file_id) -> dict:
 
 def test_upload_stores_the_object_then_the_row_and_answers_a_file_object(deps):
     body = created(deps)
-    assert body == {"id": "file-0002", "object": "file", "bytes": 11, "created_at": NOW, "expires_at": None,
-                    "filename": "notes.txt", "purpose": "assistants", "status": "processed",
-                    "status_details": None}
+    assert body == {"id": "file-0002", "object": "file", "bytes": 11, "created_at": NOW,
+                    "filename": "notes.txt", "purpose": "assistants", "status": "processed"}
     stored = deps.blobs.objects["files/file-0002"]
     assert (stored.data, stored.content_type, stored.metadata) == (
         b"hello files", "text/plain", {"owner": "local-dev", "purpose": "assistants"})
@@ -226,8 +225,7 @@ def test_list_is_newest_first_with_openai_pagination_fields(deps):
     body = get(deps, "/v1/files").body
     assert [f["id"] for f in body["data"]] == ids[::-1]
     assert body["data"][0] == {"id": ids[2], "object": "file", "bytes": 11, "created_at": NOW + 2,
-                               "expires_at": None, "filename": "notes.txt", "purpose": "assistants",
-                               "status": "processed", "status_details": None}
+                               "filename": "notes.txt", "purpose": "assistants", "status": "processed"}
     assert (body["object"], body["first_id"], body["last_id"], body["has_more"]) == ("list", ids[2], ids[0], False)
 
 
@@ -273,15 +271,16 @@ def test_list_filters_by_purpose(deps):
 
 
 @pytest.mark.parametrize("query, param, message", [
-    ({"limit": 0}, "limit", "ensure this value is greater than or equal to 1"),
-    ({"limit": 10001}, "limit", "ensure this value is less than or equal to 10000"),
-    ({"limit": "many"}, "limit", "value is not a valid integer"),
-    ({"order": "newest"}, "order", "unexpected value; permitted: 'asc', 'desc'"),
+    ({"limit": 0}, "limit", "Invalid value for 'limit': ensure this value is greater than or equal to 1."),
+    ({"limit": 10001}, "limit", "Invalid value for 'limit': ensure this value is less than or equal to 10000."),
+    ({"limit": "many"}, "limit", "Invalid type for 'limit': expected an integer, but got a string instead."),
+    ({"limit": "2.0"}, "limit", "Invalid type for 'limit': expected an integer, but got a string instead."),
+    ({"order": "newest"}, "order", "Invalid value for 'order': unexpected value; permitted: 'asc', 'desc'."),
 ])
 def test_invalid_list_parameters_are_400(deps, query, param, message):
     response = get(deps, "/v1/files", **query)
-    assert (response.status, response.body) == (400, error(f"Invalid value for '{param}': {message}.",
-                                                            param=param, code="invalid_value"))
+    code = "invalid_type" if message.startswith("Invalid type") else "invalid_value"
+    assert (response.status, response.body) == (400, error(message, param=param, code=code))
 
 
 def test_an_unknown_cursor_is_400(deps):

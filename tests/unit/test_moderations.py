@@ -214,17 +214,18 @@ def test_invalid_inputs_are_400(deps, body, message, param, code):
     assert deps.ai.calls == []
 
 
-@pytest.mark.parametrize("value", [42, [1, 2], [None], {"text": "a"}, [{"type": "audio", "text": "a"}]])
-def test_input_of_another_type_is_400(deps, value):
+@pytest.mark.parametrize("value, param", [(42, "input"), ([1, 2], "input[0]"), ([None], "input[0]"),
+                                          ({"text": "a"}, "input"), ([{"type": "audio", "text": "a"}], "input[0].type")])
+def test_input_of_another_type_is_400(deps, value, param):
     response = create(deps, input=value)
-    assert (response.status, response.body["error"]["param"]) == (400, "input")
+    assert (response.status, response.body["error"]["param"]) == (400, param)
 
 
 def test_a_wrong_item_is_named(deps):
     response = create(deps, input=["a", 7])
     assert (response.status, response.body) == (400, error(
-        "Invalid value for 'input': item 1 is neither a string nor a content part of type 'text' "
-        "(with a string 'text') or 'image_url'.", "input", "invalid_value"))
+        "Invalid type for 'input[1]': expected a string or an object, but got an integer instead.", "input[1]",
+        "invalid_type"))
 
 
 def test_thirty_two_inputs_and_the_longest_text_are_accepted(deps):

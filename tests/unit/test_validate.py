@@ -58,7 +58,8 @@ def test_param_path(loc, path):
     ({"model": "gpt-4o", "messages": [HELLO[0], {"content": "x"}]}, "messages[1].role",
      "missing_required_parameter", "Missing required parameter: 'messages[1].role'."),
     ({"model": "gpt-4o", "messages": [HELLO[0], {"role": "user", "content": 5}]}, "messages[1].content",
-     "invalid_value", "Invalid value for 'messages[1].content': str type expected."),
+     "invalid_type", "Invalid type for 'messages[1].content': expected a string or an array, but got an integer "
+                     "instead."),
     ({"model": "gpt-4o", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role",
      "invalid_value", None),
     ({"model": "gpt-4o", "messages": []}, "messages", "invalid_value",
@@ -66,10 +67,29 @@ def test_param_path(loc, path):
     ({"model": "gpt-4o", "messages": HELLO, "temperature": 2.5}, "temperature", "invalid_value",
      "Invalid value for 'temperature': ensure this value is less than or equal to 2."),
     ({"model": "gpt-4o", "messages": HELLO, "max_tokens": 0}, "max_tokens", "invalid_value", None),
-    ({"model": "gpt-4o", "messages": HELLO, "stream": "yes"}, "stream", "invalid_value", None),
+    ({"model": "gpt-4o", "messages": HELLO, "stream": "yes"}, "stream", "invalid_type",
+     "Invalid type for 'stream': expected a boolean, but got a string instead."),
     ({"model": "gpt-4o", "messages": HELLO, "stream_options": {"include_usage": "no"}},
-     "stream_options.include_usage", "invalid_value", None),
-    ({"model": 4, "messages": HELLO}, "model", "invalid_value", None),
+     "stream_options.include_usage", "invalid_type",
+     "Invalid type for 'stream_options.include_usage': expected a boolean, but got a string instead."),
+    ({"model": 4, "messages": HELLO}, "model", "invalid_type",
+     "Invalid type for 'model': expected a string, but got an integer instead."),
+    ({"model": "gpt-4o", "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+     "messages[0].content[0].text", "invalid_type",
+     "Invalid type for 'messages[0].content[0].text': expected a string, but got an integer instead."),
+    ({"model": "gpt-4o", "messages": HELLO, "tool_choice": {"type": "function"}}, "tool_choice.function",
+     "missing_required_parameter", "Missing required parameter: 'tool_choice.function'."),
+    ({"model": "gpt-4o", "messages": HELLO, "tool_choice": "any"}, "tool_choice", "invalid_value", None),
+    ({"model": "gpt-4o", "messages": HELLO, "tool_choice": 1}, "tool_choice", "invalid_type",
+     "Invalid type for 'tool_choice': expected a string or an object, but got an integer instead."),
+    ({"model": "gpt-4o", "messages": HELLO, "stream_options": [["include_usage", True]]}, "stream_options",
+     "invalid_type", "Invalid type for 'stream_options': expected an object, but got an array instead."),
+    ({"model": "gpt-4o", "messages": HELLO, "metadata": [["k", "v"]]}, "metadata",
+     "invalid_type", "Invalid type for 'metadata': expected an object, but got an array instead."),
+    ({"model": "gpt-4o", "messages": HELLO, "metadata": {f"k{i}": "v" for i in range(17)}}, "metadata",
+     "invalid_value", "Invalid value for 'metadata': at most 16 key-value pairs are allowed."),
+    ({"model": "gpt-4o", "messages": HELLO, "temperature": True}, "temperature", "invalid_type",
+     "Invalid type for 'temperature': expected a number, but got a boolean instead."),
 ])
 def test_validation_errors_name_the_parameter(data, param, code, message):
     with pytest.raises(InvalidRequest) as raised:
@@ -86,7 +106,8 @@ def test_nested_error_through_the_app(deps):
     body = {"model": "gpt-4o", "messages": [HELLO[0], {"role": "assistant", "content": 5}]}
     response = post(deps, "/v1/chat/completions", body)
     assert (response.status, response.body) == (400, error(
-        "Invalid value for 'messages[1].content': str type expected.", "messages[1].content", "invalid_value"))
+        "Invalid type for 'messages[1].content': expected a string or an array, but got an integer instead.",
+        "messages[1].content", "invalid_type"))
 
 
 def test_unknown_fields_are_ignored():

@@ -5,7 +5,7 @@ import time
 from api.console import admin_keys
 from api.ports import Deps
 from api.types.console import UsageParams
-from api.validate import parse
+from api.validate import parse_text
 from api.web import ApiRequest, ApiResponse
 
 # usage_daily is per key; the owner is a project (or a key without one), so its rows are those of
@@ -22,7 +22,7 @@ async def retrieve_console_session(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def retrieve_console_usage(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(UsageParams, dict(req.query))
+    params = parse_text(UsageParams, req.query)
     since = time.strftime("%Y-%m-%d", time.gmtime(deps.now() - (params.days - 1) * 86400))
     rows = await deps.db.query(USAGE, (since, req.key.id, req.key.owner))
     return ApiResponse({"object": "console.usage", "owner": req.key.owner, "since": since,

@@ -9,7 +9,7 @@ from api import auth, pages
 from api.errors import NotFound, PermissionDenied
 from api.ports import Deps, Row
 from api.types.console import ConsoleListParams, KeyCreateParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 COLUMNS = "id, name, prefix, project, admin_keys.key_id IS NOT NULL AS admin, created_at, revoked_at"
@@ -41,7 +41,7 @@ async def _require_admin(req: ApiRequest, deps: Deps) -> None:
 
 async def list_api_keys(req: ApiRequest, deps: Deps) -> ApiResponse:
     await _require_admin(req, deps)
-    params = parse(ConsoleListParams, dict(req.query))
+    params = parse_text(ConsoleListParams, req.query)
     # Every key of the deployment: an admin manages them all.
     return ApiResponse(await pages.page(deps, pages.Listing(KEYS, COLUMNS, [], "key"), params, key_object))
 

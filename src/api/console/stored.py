@@ -4,7 +4,7 @@ each object's JSON (GET /v1/responses/{id}, /v1/conversations/{id})."""
 from api import pages
 from api.ports import Deps, Row
 from api.types.console import ConsoleListParams
-from api.validate import parse
+from api.validate import parse_text
 from api.web import ApiRequest, ApiResponse
 
 
@@ -20,9 +20,9 @@ def _conversation(row: Row) -> dict:
 async def list_stored_responses(req: ApiRequest, deps: Deps) -> ApiResponse:
     listing = pages.Listing("responses", "id, created_at, status, previous_response_id, conversation_id",
                             [("owner = ?", req.key.owner)], "response")
-    return ApiResponse(await pages.page(deps, listing, parse(ConsoleListParams, dict(req.query)), _response))
+    return ApiResponse(await pages.page(deps, listing, parse_text(ConsoleListParams, req.query), _response))
 
 
 async def list_stored_conversations(req: ApiRequest, deps: Deps) -> ApiResponse:
     listing = pages.Listing("conversations", "id, created_at", [("owner = ?", req.key.owner)], "conversation")
-    return ApiResponse(await pages.page(deps, listing, parse(ConsoleListParams, dict(req.query)), _conversation))
+    return ApiResponse(await pages.page(deps, listing, parse_text(ConsoleListParams, req.query), _conversation))

@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional
 
 import fastjsonschema
 
+from api import safejson
 from api.catalog import JSON_MODE, ModelSpec
 from api.errors import ModelOutputError
 from api.generation import structured
@@ -115,7 +116,7 @@ def to_call(result: Generation, call: Forced, model: str, new_id: NewId) -> Gene
     if result.tool_calls:
         return result
     try:
-        value = json.loads(result.text or "")
+        value = safejson.loads(result.text or "")
     except ValueError:
         raise ModelOutputError(f"{model} answered with text that is not JSON instead of calling "
                                f"{call.wanted}.", code="tool_call_missing") from None
@@ -155,7 +156,7 @@ def check(result: Generation, call: Forced, model: str, new_id: NewId) -> Genera
 
 def _check_arguments(tool_call: ToolCall, validate: Optional[Callable], model: str) -> None:
     try:
-        arguments = json.loads(tool_call.arguments)
+        arguments = safejson.loads(tool_call.arguments)
     except ValueError:
         arguments = None
     if not isinstance(arguments, dict):

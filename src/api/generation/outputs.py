@@ -6,7 +6,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable, Dict, List, Optional, Tuple
 
-from api import sse, tokens
+from api import safejson, sse, tokens
 from api.catalog import THINK_TAGS, ModelSpec
 from api.errors import UpstreamError
 from api.generation.stops import StopScanner
@@ -97,7 +97,7 @@ def generation(result, spec: ModelSpec, limit: Optional[int], prompt_estimate: i
         choice = result["choices"][0]
         message = choice.get("message") or {}
         text, reasoning = text_of(message.get("content")), reasoning_of(message)
-        calls, reason, logprobs = message.get("tool_calls") or [], choice.get("finish_reason"), choice.get("logprobs")
+        calls, reason, logprobs = message.get("tool_calls") or [], choice.get("finish_reason"), logprobs_of(choice)
     elif "response" in result:
         text, reasoning = text_of(result["response"]), reasoning_of(result)
         calls, reason, logprobs = result.get("tool_calls") or [], None, None
@@ -114,11 +114,17 @@ def generation(result, spec: ModelSpec, limit: Optional[int], prompt_estimate: i
                       reasoning or None, tool_calls, logprobs)
 
 
+def logprobs_of(choice: dict) -> Optional[dict]:
+    """OpenAI's ChoiceLogprobs, which has both keys; models send only `content`."""
+    raw = choice.get("logprobs")
+    return {"content": raw.get("content"), "refusal": raw.get("refusal")} if isinstance(raw, dict) else None
+
+
 def recover_leaked_call(result: Generation, wanted: str, new_id: NewId) -> Generation:
     """Some models (gpt-oss) answer a forced tool call as JSON text, {"name", "arguments"}, with
     finish_reason "stop": that is the call, and becomes one."""
     try:
-        value = json.loads(result.text or "")
+        value = safejson.loads(result.text or "")
     except ValueError:
         return result
     if isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"] == (wanted or value["name"]):
@@ -249,7 +255,7 @@ class StreamedGeneration:
             self.usage = Usage.parse(event.get("usage")) or self.usage
         calls = [self._call_delta(raw, position) for position, raw in enumerate(part.get("tool_calls") or [])]
         return Delta(text_of(part.get("content")), reasoning_of(part), [c for c in calls if c],
-                     choice.get("logprobs"))
+                     logprobs_of(choice))
 
     def _add_call(self, index: int, call: ToolCall) -> dict:
         self.calls[index] = call

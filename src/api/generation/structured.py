@@ -6,11 +6,17 @@ from typing import Callable, Optional
 
 import fastjsonschema
 
+from api import safejson
 from api.catalog import JSON_MODE, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.types.chat import ResponseFormat
 
 Check = Callable[[str], None]
+# Compiling costs ~6 µs of isolate CPU per character of schema (and compiled schemas are cached):
+# real schemas are a few KB; OpenAI's own limits (5,000 properties, 120,000 characters of names
+# and enum values) are about this large.
+MAX_SCHEMA_CHARS = 100_000
+_SCHEMA_PARAM = "response_format.json_schema.schema"
 
 
 def model_response_format(fmt: Optional[ResponseFormat], spec: ModelSpec) -> Optional[dict]:
@@ -46,8 +52,12 @@ def _refuse_remote(uri: str):
 
 
 @functools.lru_cache(maxsize=64)
-def validator(schema_json: str, param: str = "response_format.json_schema.schema") -> Callable:
-    """The compiled check of a client's schema; a schema that does not compile is a 400 on `param`."""
+def validator(schema_json: str, param: str = _SCHEMA_PARAM) -> Callable:
+    """The compiled check of a client's schema; a schema that does not compile, or is over
+    MAX_SCHEMA_CHARS of JSON, is a 400 on `param`."""
+    if len(schema_json) > MAX_SCHEMA_CHARS:
+        raise InvalidRequest(f"Invalid JSON schema in '{param}': it is over {MAX_SCHEMA_CHARS} characters of JSON.",
+                             param=param, code="invalid_value")
     try:
         return fastjsonschema.compile(json.loads(schema_json), handlers=_NoRemoteRefs())
     except Exception as exc:  # noqa: BLE001 - any failure to compile is a bad schema (re.error, ...)
@@ -64,7 +74,7 @@ def checker(fmt: Optional[ResponseFormat], model: str) -> Optional[Check]:
 
     def check(content: str) -> None:
         try:
-            value = json.loads(content)
+            value = safejson.loads(content)
         except ValueError as exc:
             raise UpstreamError(f"{model} returned invalid JSON for response_format "
                                 f"'{fmt.type}': {exc}.", code="invalid_model_output") from None
@@ -77,4 +87,8 @@ def checker(fmt: Optional[ResponseFormat], model: str) -> Optional[Check]:
                 raise UpstreamError(f"{model} returned JSON that does not match the schema "
                                     f"'{fmt.json_schema.name}': {exc.message}.",
                                     code="invalid_model_output") from None
+            except RecursionError:  # $refs that lead to $refs: each one is a call of the validator
+                raise InvalidRequest(f"Invalid JSON schema in '{_SCHEMA_PARAM}': its $refs nest too deeply to "
+                                     "check the output against it.", param=_SCHEMA_PARAM,
+                                     code="invalid_value") from None
     return check

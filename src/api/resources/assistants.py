@@ -9,7 +9,7 @@ from api.assistants.service import beta
 from api.assistants.store import Batch
 from api.ports import Deps
 from api.types.assistants import AssistantCreateParams, AssistantUpdateParams, ListParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 FIELDS = ("name", "description", "model", "instructions", "tools", "tool_resources", "metadata", "temperature",
@@ -49,7 +49,7 @@ async def create_assistant(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 @beta
 async def list_assistants(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(ListParams, dict(req.query))
+    params = parse_text(ListParams, req.query)
     body = await store.page(deps, "assistants", ("owner = ?", req.key.owner), "assistant", params)
     return ApiResponse({**body, "data": [objects.shown(a) for a in body["data"]]})
 

@@ -17,7 +17,7 @@ from api.errors import InvalidRequest, PayloadTooLarge, UnsupportedParameter, Up
 from api.ports import Deps
 from api.types.audio import (MAX_FILE_BYTES, SpeechCreateParams, TranscriptionCreateParams,
                              TranslationCreateParams)
-from api.validate import form_fields, parse, parse_request, refuse_unsupported
+from api.validate import form_fields, parse_request, parse_text, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, Upload
 
 # OpenAI's accepted file types (by extension) and the content type each is sent to Workers AI as.
@@ -123,7 +123,7 @@ def _formatted(transcript: transcripts.Transcript, response_format: str, task: s
 async def create_transcription(req: ApiRequest, deps: Deps) -> ApiResponse:
     fields = form_fields(req)
     upload, content_type = _upload(fields)
-    params = parse(TranscriptionCreateParams, fields)
+    params = parse_text(TranscriptionCreateParams, fields)
     refuse_unsupported(params, {"stream": bool, "include": bool})
     _refuse_temperature(params.temperature)
     spec = limits.resolve_model(req, deps, params.model, catalog.SPEECH_TO_TEXT)
@@ -137,7 +137,7 @@ async def create_transcription(req: ApiRequest, deps: Deps) -> ApiResponse:
 async def create_translation(req: ApiRequest, deps: Deps) -> ApiResponse:
     fields = form_fields(req)
     upload, content_type = _upload(fields)
-    params = parse(TranslationCreateParams, fields)
+    params = parse_text(TranslationCreateParams, fields)
     _refuse_temperature(params.temperature)
     spec = limits.resolve_model(req, deps, params.model, catalog.SPEECH_TO_TEXT)
     if not spec.has(catalog.TRANSLATE):

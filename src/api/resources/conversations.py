@@ -8,7 +8,7 @@ from api.errors import NotFound
 from api.ports import Deps
 from api.responses import inputs, store
 from api.types.responses import ConversationCreateParams, ConversationUpdateParams, ItemCreateParams, ListParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 
@@ -55,7 +55,7 @@ async def delete_conversation(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def list_conversation_items(req: ApiRequest, deps: Deps) -> ApiResponse:
     row = await _conversation(req, deps)
-    params = parse(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
+    params = parse_text(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
     return ApiResponse(await store.item_page(deps, row["id"], "item", params))
 
 

@@ -14,7 +14,7 @@ from api.vector_stores import stores
 from api.errors import InvalidRequest, NotFound, PayloadTooLarge
 from api.ports import Deps, Row
 from api.types.files import BATCH_EXPIRY_SECONDS, FileCreateParams, FileListParams
-from api.validate import form_fields, parse
+from api.validate import form_fields, parse_text
 from api.web import MAX_UPLOAD, ApiRequest, ApiResponse
 
 KEY_PREFIX = stores.FILE_KEY
@@ -23,15 +23,18 @@ _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
 def file_object(row: Row) -> dict:
-    """openai-python's FileObject."""
-    return {"id": row["id"], "object": "file", "bytes": row["bytes"], "created_at": row["created_at"],
-            "expires_at": row["expires_at"], "filename": row["filename"], "purpose": row["purpose"],
-            "status": row["status"], "status_details": None}
+    """openai-python's FileObject. `expires_at` only for files that expire: OpenAI's schema has
+    no null for it (nor for the deprecated `status_details`, which we never have)."""
+    found = {"id": row["id"], "object": "file", "bytes": row["bytes"], "created_at": row["created_at"],
+             "filename": row["filename"], "purpose": row["purpose"], "status": row["status"]}
+    if row["expires_at"] is not None:
+        found["expires_at"] = row["expires_at"]
+    return found
 
 
 async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
     fields = form_fields(req)
-    params = parse(FileCreateParams, {**fields, **_nested(fields, "expires_after")})
+    params = parse_text(FileCreateParams, {**fields, **_nested(fields, "expires_after")})
     upload = params.file
     if not hasattr(upload, "read"):
         raise InvalidRequest("Invalid value for 'file': it must be a file upload.", param="file",
@@ -65,7 +68,7 @@ async def create_file(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def list_files(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(FileListParams, dict(req.query))
+    params = parse_text(FileListParams, req.query)
     # Expired files still place a cursor, so that a page boundary may expire.
     filters = [("status = 'processed' AND (expires_at IS NULL OR expires_at > ?)", [int(deps.now())])]
     if params.purpose is not None:

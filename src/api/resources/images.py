@@ -10,7 +10,7 @@ from api.errors import InvalidRequest, NotFound, PermissionDenied
 from api.media.imaging import ImageModel
 from api.ports import Deps
 from api.types.images import ImageCreateVariationParams, ImageEditParams, ImageGenerateParams
-from api.validate import form_fields, parse, parse_request
+from api.validate import form_fields, parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 CONTENT_ROUTE = "/v1/images/content"
@@ -35,7 +35,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
     """OpenAI's (dall-e-2) edit: the area to repaint is where the mask, or without one the image
     itself, is fully transparent (alpha 0). The inpainting model takes it as a grayscale mask:
     white = repaint, black = keep."""
-    params = parse(ImageEditParams, form_fields(req))
+    params = parse_text(ImageEditParams, form_fields(req))
     image, dims = await _png(params.image, "image")
     model = _model(req, params.model, imaging.INPAINT, deps)
     imaging.check_prompt(params.prompt, model)
@@ -63,7 +63,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def create_image_variation(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(ImageCreateVariationParams, form_fields(req))
+    params = parse_text(ImageCreateVariationParams, form_fields(req))
     image, dims = await _png(params.image, "image")
     model = _model(req, params.model, imaging.IMG2IMG, deps)
     size = imaging.size_of(params.size, model, fallback=dims)

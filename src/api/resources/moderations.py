@@ -1,10 +1,9 @@
 """POST /v1/moderations: each input classified by Llama Guard 3 (one call per input, in parallel),
 its verdict mapped onto OpenAI's moderation categories."""
 import asyncio
-import json
 from typing import Dict, FrozenSet, List, Tuple
 
-from api import catalog, limits, tokens, usage
+from api import catalog, limits, safejson, tokens, usage
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
 from api.ports import Deps
 from api.types.moderations import MAX_INPUT_CHARS, MAX_INPUTS, ModerationCreateParams
@@ -110,7 +109,7 @@ def verdict(model: str, result) -> Tuple[bool, List[str]]:
     answer = result.get("response") if isinstance(result, dict) else None
     if isinstance(answer, str) and answer.strip().startswith("{"):
         try:
-            answer = json.loads(answer)
+            answer = safejson.loads(answer)
         except ValueError:
             pass
     if isinstance(answer, dict) and isinstance(answer.get("safe"), bool):

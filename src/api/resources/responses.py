@@ -10,7 +10,7 @@ from api.responses import background, request, service, store
 from api.responses.service import Sequenced
 from api.runs import log
 from api.types.responses import InputTokensParams, ListParams, ResponseCreateParams, RetrieveParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse, StreamResponse
 
 RESULTS = "file_search_call.results"
@@ -79,7 +79,7 @@ async def _follow(deps: Deps, response_id: str, after: int, include, request_id:
 
 
 async def retrieve_response(req: ApiRequest, deps: Deps):
-    query = parse(RetrieveParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
+    query = parse_text(RetrieveParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
     row = await store.find(deps, req.key.owner, req.params["response_id"])
     body = await store.load(deps, row)
     include = _include(req)
@@ -118,7 +118,7 @@ async def cancel_response(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def list_input_items(req: ApiRequest, deps: Deps) -> ApiResponse:
     row = await store.find(deps, req.key.owner, req.params["response_id"])
-    params = parse(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
+    params = parse_text(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
     return ApiResponse(await store.item_page(deps, row["id"], "input", params))
 
 

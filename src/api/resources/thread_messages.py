@@ -7,7 +7,7 @@ from api.assistants.service import BUSY_THREAD, beta
 from api.assistants.store import Batch
 from api.ports import Deps
 from api.types.assistants import MessageCreateParams, MessageListParams, MetadataParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 
@@ -36,7 +36,7 @@ async def create_message(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 @beta
 async def list_messages(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(MessageListParams, dict(req.query))
+    params = parse_text(MessageListParams, req.query)
     row = await _thread(req, deps)
     filters = [("run_id = ?", [params.run_id])] if params.run_id else []
     return ApiResponse(await store.page(deps, "thread_messages", ("thread_id = ?", row["id"]), "message", params,

@@ -8,7 +8,7 @@ from api.assistants.service import ACTIVE_RUN, beta
 from api.assistants.store import Batch
 from api.ports import Deps
 from api.types.assistants import ListParams, MetadataParams, RunCreateParams, SubmitToolOutputsParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 POLL_AFTER_MS = "500"  # the SDKs' *_and_poll helpers wait this long between polls of a running run
@@ -50,7 +50,7 @@ async def create_run(req: ApiRequest, deps: Deps):
 
 @beta
 async def list_runs(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(ListParams, dict(req.query))
+    params = parse_text(ListParams, req.query)
     thread = await _thread(req, deps)
     active = await store.active_run(deps, thread["id"])
     if active is not None:
@@ -94,7 +94,7 @@ async def submit_tool_outputs(req: ApiRequest, deps: Deps):
 
 @beta
 async def list_run_steps(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
+    params = parse_text(ListParams, {k: v for k, v in req.query.items() if not k.startswith("include")})
     content = service.include_content(req.query)
     run = await _run(req, deps)
     body = await store.page(deps, "run_steps", ("run_id = ?", run["id"]), "run step", params)

@@ -9,7 +9,7 @@ from api.vector_stores import stores
 from api.errors import NotFound
 from api.ports import Deps, Row
 from api.types.vector_stores import AUTO, FileBatchCreateParams, FileCreateParams, FileUpdateParams, ListParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 
@@ -36,7 +36,7 @@ async def create_vector_store_file(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def _list(req: ApiRequest, deps: Deps, store_id: str, batch_id: Optional[str] = None) -> ApiResponse:
-    params = parse(ListParams, dict(req.query))
+    params = parse_text(ListParams, req.query)
     scope = [("vector_store_id = ?", store_id)] + ([("batch_id = ?", batch_id)] if batch_id is not None else [])
     filters = [("status = ?", [params.filter])] if params.filter is not None else []
     listing = pages.Listing("vector_store_files", stores.FILE_COLUMNS, scope, "file", filters, id_column="file_id")

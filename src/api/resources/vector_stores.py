@@ -9,7 +9,7 @@ from api.errors import InvalidRequest, UnsupportedParameter
 from api.ports import Deps
 from api.types.vector_stores import (AUTO, MAX_QUERIES, ListParams, VectorStoreCreateParams,
                                      VectorStoreSearchParams, VectorStoreUpdateParams)
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 RANKERS = ("auto", "none")  # ours is the index's cosine score; no reranking model
@@ -34,7 +34,7 @@ async def create_vector_store(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def list_vector_stores(req: ApiRequest, deps: Deps) -> ApiResponse:
-    params = parse(ListParams, dict(req.query))
+    params = parse_text(ListParams, req.query)
     listing = pages.Listing("vector_stores", stores.STORE_COLUMNS, [("owner = ?", req.key.owner)], "vector store")
     body = await pages.page(deps, listing, params, lambda row: row)
     tallies = await stores.counts(deps, [row["id"] for row in body["data"]])

@@ -4,6 +4,7 @@ and everything open is done before the next item starts. Events carry no sequenc
 import json
 from typing import Callable, Dict, List, Optional
 
+from api import safejson
 from api.generation.outputs import Delta
 
 NewId = Callable[[str], str]
@@ -159,7 +160,7 @@ class Output:
         calls, self.hidden = list(self.hidden.values()), {}
         for call in calls:
             try:
-                call["arguments"] = json.loads(call["arguments"] or "{}")
+                call["arguments"] = safejson.loads(call["arguments"] or "{}")
             except ValueError:
                 call["arguments"] = {}
         return calls

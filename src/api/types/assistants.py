@@ -1,13 +1,13 @@
 """Request bodies and query strings of the Assistants API (/v1/assistants, /v1/threads and their
 messages, runs and steps), named as in openai-python, strict as JSON has them, with OpenAI's
 ranges. Tools and content parts are checked one by one by `type` (api.assistants.request)."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, errors, root_validator, validator
 from pydantic.v1.types import ConstrainedFloat
 
 from api.types.chat import FunctionName, ResponseFormat
-from api.types.common import Metadata, Params, at_most_16
+from api.types.common import Metadata, Object, Params, at_most_16
 from api.types.vector_stores import MAX_FILE_IDS, ChunkingStrategy
 
 MAX_ASSISTANT_TOOLS, MAX_RUN_TOOLS = 128, 20  # OpenAI's limits
@@ -62,7 +62,7 @@ class FileSearchToolParam(Params):
 class FunctionObject(Params):
     name: FunctionName
     description: Optional[StrictStr] = None
-    parameters: Optional[Dict[str, Any]] = None
+    parameters: Optional[Object] = None
     strict: Optional[StrictBool] = None
 
 
@@ -104,7 +104,7 @@ class AssistantCreateParams(Params):
     name: Optional[constr(strict=True, max_length=MAX_NAME)] = None
     description: Optional[constr(strict=True, max_length=MAX_DESCRIPTION)] = None
     instructions: Optional[constr(strict=True, max_length=MAX_INSTRUCTIONS)] = None
-    tools: List[Dict[str, Any]] = Field([], max_items=MAX_ASSISTANT_TOOLS)
+    tools: List[Object] = Field([], max_items=MAX_ASSISTANT_TOOLS)
     tool_resources: Optional[ToolResources] = None
     metadata: Optional[Metadata] = None
     temperature: Optional[Temperature] = None
@@ -116,7 +116,7 @@ class AssistantCreateParams(Params):
 
 class AssistantUpdateParams(AssistantCreateParams):
     model: Optional[StrictStr] = None
-    tools: Optional[List[Dict[str, Any]]] = Field(None, max_items=MAX_ASSISTANT_TOOLS)
+    tools: Optional[List[Object]] = Field(None, max_items=MAX_ASSISTANT_TOOLS)
 
 
 class TextPart(Params):
@@ -146,12 +146,12 @@ class ImageURLPart(Params):
 
 class Attachment(Params):
     file_id: StrictStr
-    tools: List[Dict[str, Any]] = Field(..., min_items=1)
+    tools: List[Object] = Field(..., min_items=1)
 
 
 class MessageCreateParams(Params):
     role: Literal["user", "assistant"]
-    content: Union[StrictStr, List[Dict[str, Any]]]
+    content: Union[StrictStr, List[Object]]
     attachments: Optional[List[Attachment]] = Field(None, max_items=MAX_ATTACHMENTS)
     metadata: Optional[Metadata] = None
     _metadata = validator("metadata", allow_reuse=True)(at_most_16)
@@ -170,7 +170,7 @@ class MetadataParams(Params):
 
 
 class ThreadCreateParams(Params):
-    messages: List[Dict[str, Any]] = Field([], max_items=MAX_MESSAGES)  # each a MessageCreateParams
+    messages: List[Object] = Field([], max_items=MAX_MESSAGES)  # each a MessageCreateParams
     tool_resources: Optional[ToolResources] = None
     metadata: Optional[Metadata] = None
     _metadata = validator("metadata", allow_reuse=True)(at_most_16)
@@ -213,7 +213,7 @@ class RunSettings(Params):
     assistant_id: StrictStr
     model: Optional[StrictStr] = None
     instructions: Optional[constr(strict=True, max_length=MAX_INSTRUCTIONS)] = None
-    tools: Optional[List[Dict[str, Any]]] = Field(None, max_items=MAX_RUN_TOOLS)
+    tools: Optional[List[Object]] = Field(None, max_items=MAX_RUN_TOOLS)
     metadata: Optional[Metadata] = None
     temperature: Optional[Temperature] = None
     top_p: Optional[TopP] = None
@@ -230,11 +230,11 @@ class RunSettings(Params):
 
 class RunCreateParams(RunSettings):
     additional_instructions: Optional[constr(strict=True, max_length=MAX_INSTRUCTIONS)] = None
-    additional_messages: Optional[List[Dict[str, Any]]] = Field(None, max_items=MAX_MESSAGES)
+    additional_messages: Optional[List[Object]] = Field(None, max_items=MAX_MESSAGES)
 
 
 class ThreadCreateAndRunParams(RunSettings):
-    thread: Optional[Dict[str, Any]] = None  # a ThreadCreateParams
+    thread: Optional[Object] = None  # a ThreadCreateParams
     tool_resources: Optional[ToolResources] = None  # the assistant's, replaced for this run
 
 
@@ -249,8 +249,8 @@ class SubmitToolOutputsParams(Params):
 
 
 class ListParams(Params):
-    """Query of the lists (text from the query string: "2" is coerced)."""
-    limit: conint(ge=1, le=100) = 20
+    """Query of the lists (text from the query string, read by api.validate.parse_text)."""
+    limit: conint(strict=True, ge=1, le=100) = 20
     order: Literal["asc", "desc"] = "desc"
     after: Optional[StrictStr] = None
     before: Optional[StrictStr] = None

@@ -1,9 +1,9 @@
 """ChatCompletionCreateParams and its message, tool and response-format types."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, validator
 
-from api.types.common import Params, SamplingParams
+from api.types.common import Metadata, Object, Params, SamplingParams, at_most_16
 
 FunctionName = constr(strict=True, regex=r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -36,13 +36,13 @@ class ChatMessage(Params):
     name: Optional[StrictStr] = None
     tool_calls: Optional[List[ToolCallParam]] = None
     tool_call_id: Optional[StrictStr] = None
-    function_call: Optional[Any] = None
+    function_call: Optional[FunctionCall] = None
 
 
 class FunctionDefinition(Params):
     name: FunctionName
     description: Optional[StrictStr] = None
-    parameters: Optional[Dict[str, Any]] = None
+    parameters: Optional[Object] = None
     strict: Optional[StrictBool] = None
 
 
@@ -63,7 +63,7 @@ class NamedToolChoice(Params):
 class JSONSchema(Params):
     name: FunctionName
     description: Optional[StrictStr] = None
-    schema_: Optional[Dict[str, Any]] = Field(None, alias="schema")
+    schema_: Optional[Object] = Field(None, alias="schema")
     strict: Optional[StrictBool] = None
 
 
@@ -80,21 +80,23 @@ class ResponseFormat(Params):
 
 class ChatCompletionCreateParams(SamplingParams):
     messages: List[ChatMessage] = Field(..., min_items=1)
-    max_completion_tokens: Optional[conint(ge=1)] = None
-    top_logprobs: Optional[conint(ge=0, le=20)] = None
-    metadata: Optional[Dict[str, StrictStr]] = None
-    store: Optional[bool] = None
+    max_completion_tokens: Optional[conint(strict=True, ge=1)] = None
+    logprobs: Optional[StrictBool] = None
+    top_logprobs: Optional[conint(strict=True, ge=0, le=20)] = None
+    metadata: Optional[Metadata] = None
+    store: Optional[StrictBool] = None
     tools: Optional[List[ToolParam]] = None
     tool_choice: Optional[Union[Literal["none", "auto", "required"], NamedToolChoice]] = None
     parallel_tool_calls: Optional[StrictBool] = None
-    functions: Optional[List[Any]] = None
-    function_call: Optional[Any] = None
+    functions: Optional[List[FunctionDefinition]] = None
+    function_call: Optional[Union[Literal["none", "auto"], NamedFunction]] = None
     response_format: Optional[ResponseFormat] = None
     reasoning_effort: Optional[Literal["none", "minimal", "low", "medium", "high"]] = None
-    modalities: Optional[List[StrictStr]] = None
-    audio: Optional[Any] = None
-    prediction: Optional[Any] = None
-    web_search_options: Optional[Any] = None
+    modalities: Optional[List[Literal["text", "audio"]]] = None
+    audio: Optional[Object] = None
+    prediction: Optional[Object] = None
+    web_search_options: Optional[Object] = None
     prompt_cache_key: Optional[StrictStr] = None
     safety_identifier: Optional[StrictStr] = None
     service_tier: Optional[StrictStr] = None
+    _metadata = validator("metadata", allow_reuse=True)(at_most_16)

@@ -13,5 +13,5 @@ class EmbeddingCreateParams(Params):
     # Token ids (one list of ints, or a list of them) are decoded to text: api.token_ids.
     input: Union[StrictStr, List[StrictStr], List[StrictInt], List[List[StrictInt]]] = Field(...)
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: Optional[conint(ge=1)] = None
+    dimensions: Optional[conint(strict=True, ge=1)] = None
     user: Optional[StrictStr] = None

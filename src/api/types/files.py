@@ -16,7 +16,7 @@ MAX_LIST_LIMIT = 10000  # OpenAI's range for `limit` is 1..10000, and 10000 is i
 
 class ExpiresAfter(Params):
     anchor: Literal["created_at"]
-    seconds: conint(ge=MIN_EXPIRY_SECONDS, le=MAX_EXPIRY_SECONDS)  # multipart text: "3600" is coerced
+    seconds: conint(strict=True, ge=MIN_EXPIRY_SECONDS, le=MAX_EXPIRY_SECONDS)
 
 
 class FileCreateParams(Params):
@@ -27,6 +27,6 @@ class FileCreateParams(Params):
 
 class FileListParams(Params):
     purpose: Optional[StrictStr] = None
-    limit: conint(ge=1, le=MAX_LIST_LIMIT) = MAX_LIST_LIMIT  # query text: "2" is coerced
+    limit: conint(strict=True, ge=1, le=MAX_LIST_LIMIT) = MAX_LIST_LIMIT
     order: Literal["asc", "desc"] = "desc"
     after: Optional[StrictStr] = None

@@ -15,7 +15,7 @@ ResponseFormat = Literal["url", "b64_json"]
 class ImageGenerateParams(Params):
     prompt: constr(strict=True, min_length=1, max_length=MAX_PROMPT)
     model: Optional[StrictStr] = None
-    n: Optional[conint(ge=1, le=MAX_IMAGES)] = None
+    n: Optional[conint(strict=True, ge=1, le=MAX_IMAGES)] = None
     size: Optional[StrictStr] = None
     quality: Optional[Quality] = None
     style: Optional[Literal["vivid", "natural"]] = None
@@ -28,7 +28,7 @@ class ImageEditParams(Params):
     mask: Optional[Any] = None
     prompt: constr(strict=True, min_length=1, max_length=MAX_PROMPT)
     model: Optional[StrictStr] = None
-    n: Optional[conint(ge=1, le=MAX_IMAGES)] = None  # multipart text: "2" is coerced
+    n: Optional[conint(strict=True, ge=1, le=MAX_IMAGES)] = None
     size: Optional[StrictStr] = None
     response_format: Optional[ResponseFormat] = None
     user: Optional[StrictStr] = None
@@ -37,7 +37,7 @@ class ImageEditParams(Params):
 class ImageCreateVariationParams(Params):
     image: Any = Field(...)  # an Upload; Any alone would make it optional
     model: Optional[StrictStr] = None
-    n: Optional[conint(ge=1, le=MAX_IMAGES)] = None
+    n: Optional[conint(strict=True, ge=1, le=MAX_IMAGES)] = None
     size: Optional[StrictStr] = None
     response_format: Optional[ResponseFormat] = None
     user: Optional[StrictStr] = None

@@ -1,12 +1,12 @@
 """ResponseCreateParams and the input item, content, tool and text-format types of /v1/responses
 and /v1/conversations, named as in openai-python. Items are checked one by one by their `type`
 (api.responses.inputs), so that an error names the item's path."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, List, Literal, Optional, Union
 
-from pydantic.v1 import Field, StrictBool, StrictStr, confloat, conint, validator
+from pydantic.v1 import Field, StrictBool, StrictStr, conint, validator
 
 from api.types.chat import FunctionName
-from api.types.common import Metadata, Params, at_most_16
+from api.types.common import Metadata, Object, Params, at_most_16, number
 
 MAX_TOOL_CALLS = 32  # built-in (file_search) calls per response: a bound on the model-call loop
 
@@ -40,7 +40,7 @@ class Message(Params):
     type: Literal["message"] = "message"
     id: Optional[StrictStr] = None
     role: Literal["user", "system", "developer", "assistant"]
-    content: Union[StrictStr, List[Dict[str, Any]]]
+    content: Union[StrictStr, List[Object]]
     status: Optional[StrictStr] = None
 
 
@@ -57,15 +57,15 @@ class FunctionCallOutput(Params):
     type: Literal["function_call_output"]
     id: Optional[StrictStr] = None
     call_id: StrictStr
-    output: Union[StrictStr, List[Dict[str, Any]]]
+    output: Union[StrictStr, List[Object]]
     status: Optional[StrictStr] = None
 
 
 class Reasoning(Params):
     type: Literal["reasoning"]
     id: Optional[StrictStr] = None
-    summary: List[Dict[str, Any]] = []
-    content: Optional[List[Dict[str, Any]]] = None
+    summary: List[Object] = []
+    content: Optional[List[Object]] = None
     encrypted_content: Optional[StrictStr] = None
     status: Optional[StrictStr] = None
 
@@ -75,7 +75,7 @@ class FileSearchCall(Params):
     id: StrictStr
     queries: List[StrictStr]
     status: Optional[StrictStr] = None
-    results: Optional[List[Dict[str, Any]]] = None
+    results: Optional[List[Object]] = None
 
 
 class ItemReference(Params):
@@ -87,27 +87,27 @@ class FunctionTool(Params):
     type: Literal["function"]
     name: FunctionName
     description: Optional[StrictStr] = None
-    parameters: Optional[Dict[str, Any]] = None
+    parameters: Optional[Object] = None
     strict: Optional[StrictBool] = None
 
 
 class RankingOptions(Params):
     ranker: Optional[StrictStr] = None
-    score_threshold: Optional[confloat(strict=True, ge=0, le=1)] = None
+    score_threshold: Optional[number(ge=0, le=1)] = None
 
 
 class FileSearchTool(Params):
     type: Literal["file_search"]
     vector_store_ids: List[StrictStr] = Field(..., min_items=1)
     max_num_results: Optional[conint(strict=True, ge=1, le=50)] = None
-    filters: Optional[Dict[str, Any]] = None
+    filters: Optional[Object] = None
     ranking_options: Optional[RankingOptions] = None
 
 
 class TextFormat(Params):
     type: Literal["text", "json_object", "json_schema"]
     name: Optional[FunctionName] = None
-    schema_: Optional[Dict[str, Any]] = Field(None, alias="schema")
+    schema_: Optional[Object] = Field(None, alias="schema")
     description: Optional[StrictStr] = None
     strict: Optional[StrictBool] = None
 
@@ -135,15 +135,15 @@ class ConversationRef(Params):
 
 class ResponseCreateParams(Params):
     model: StrictStr
-    input: Optional[Union[StrictStr, List[Dict[str, Any]]]] = None
+    input: Optional[Union[StrictStr, List[Object]]] = None
     instructions: Optional[StrictStr] = None
     max_output_tokens: Optional[conint(strict=True, ge=16)] = None
-    temperature: Optional[confloat(ge=0, le=2)] = None
-    top_p: Optional[confloat(ge=0, le=1)] = None
+    temperature: Optional[number(ge=0, le=2)] = None
+    top_p: Optional[number(ge=0, le=1)] = None
     top_logprobs: Optional[conint(strict=True, ge=0, le=20)] = None
     text: Optional[TextParam] = None
-    tools: Optional[List[Dict[str, Any]]] = None
-    tool_choice: Optional[Union[Literal["none", "auto", "required"], Dict[str, Any]]] = None
+    tools: Optional[List[Object]] = None
+    tool_choice: Optional[Union[Literal["none", "auto", "required"], Object]] = None
     parallel_tool_calls: Optional[StrictBool] = None
     max_tool_calls: Optional[conint(strict=True, ge=1)] = None
     metadata: Optional[Metadata] = None
@@ -157,7 +157,7 @@ class ResponseCreateParams(Params):
     store: Optional[StrictBool] = None
     background: Optional[StrictBool] = None
     stream: Optional[StrictBool] = None
-    stream_options: Optional[Dict[str, Any]] = None
+    stream_options: Optional[Object] = None
     previous_response_id: Optional[StrictStr] = None
     conversation: Optional[Union[StrictStr, ConversationRef]] = None
     prompt: Optional[Any] = None
@@ -169,21 +169,21 @@ class ResponseCreateParams(Params):
 class InputTokensParams(Params):
     """POST /v1/responses/input_tokens: what would be sent, without generating."""
     model: Optional[StrictStr] = None
-    input: Optional[Union[StrictStr, List[Dict[str, Any]]]] = None
+    input: Optional[Union[StrictStr, List[Object]]] = None
     instructions: Optional[StrictStr] = None
-    tools: Optional[List[Dict[str, Any]]] = None
+    tools: Optional[List[Object]] = None
     previous_response_id: Optional[StrictStr] = None
     conversation: Optional[Union[StrictStr, ConversationRef]] = None
     text: Optional[TextParam] = None
     reasoning: Optional[ReasoningParam] = None
     truncation: Optional[Literal["auto", "disabled"]] = None
-    tool_choice: Optional[Union[Literal["none", "auto", "required"], Dict[str, Any]]] = None
+    tool_choice: Optional[Union[Literal["none", "auto", "required"], Object]] = None
     parallel_tool_calls: Optional[StrictBool] = None
 
 
 class ListParams(Params):
     """Query of item lists (a response's input items, a conversation's items)."""
-    limit: conint(ge=1, le=100) = 20  # query text: "2" is coerced
+    limit: conint(strict=True, ge=1, le=100) = 20
     order: Literal["asc", "desc"] = "desc"
     after: Optional[StrictStr] = None
     include: Optional[List[StrictStr]] = None
@@ -192,12 +192,12 @@ class ListParams(Params):
 class RetrieveParams(Params):
     """Query of GET /v1/responses/{id}."""
     stream: Optional[Literal["true", "false"]] = None
-    starting_after: Optional[conint(ge=-1)] = None
+    starting_after: Optional[conint(strict=True, ge=-1)] = None
     include: Optional[List[StrictStr]] = None
 
 
 class ConversationCreateParams(Params):
-    items: Optional[List[Dict[str, Any]]] = Field(None, max_items=20)
+    items: Optional[List[Object]] = Field(None, max_items=20)
     metadata: Optional[Metadata] = None
 
     _metadata = validator("metadata", allow_reuse=True)(at_most_16)
@@ -210,4 +210,4 @@ class ConversationUpdateParams(Params):
 
 
 class ItemCreateParams(Params):
-    items: List[Dict[str, Any]] = Field(..., min_items=1, max_items=20)
+    items: List[Object] = Field(..., min_items=1, max_items=20)

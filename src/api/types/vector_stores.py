@@ -1,10 +1,10 @@
 """Request bodies and query strings of /v1/vector_stores (stores, files, file batches, search),
 named as in openai-python, with OpenAI's ranges."""
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Dict, List, Literal, Optional, Union
 
-from pydantic.v1 import StrictBool, StrictFloat, StrictInt, StrictStr, confloat, conint, constr, root_validator, validator
+from pydantic.v1 import StrictBool, StrictFloat, StrictInt, StrictStr, conint, constr, root_validator, validator
 
-from api.types.common import MAX_VALUE_LENGTH, Key, Metadata, Params, at_most_16 as _at_most_16
+from api.types.common import Key, MAX_VALUE_LENGTH, Metadata, Object, Params, at_most_16 as _at_most_16, number
 
 MAX_FILE_IDS = 500  # file_ids per create / file batch
 MIN_CHUNK_TOKENS, MAX_CHUNK_TOKENS = 100, 4096
@@ -77,7 +77,7 @@ class VectorStoreUpdateParams(Params):
 
 
 class ListParams(Params):
-    limit: conint(ge=1, le=MAX_LIST_LIMIT) = DEFAULT_LIST_LIMIT  # query text: "2" is coerced
+    limit: conint(strict=True, ge=1, le=MAX_LIST_LIMIT) = DEFAULT_LIST_LIMIT
     order: Literal["asc", "desc"] = "desc"
     after: Optional[StrictStr] = None
     before: Optional[StrictStr] = None
@@ -115,12 +115,12 @@ class FileBatchCreateParams(Params):
 
 class RankingOptions(Params):
     ranker: Optional[StrictStr] = None
-    score_threshold: Optional[confloat(ge=0, le=1)] = None
+    score_threshold: Optional[number(ge=0, le=1)] = None
 
 
 class VectorStoreSearchParams(Params):
     query: Union[StrictStr, List[StrictStr]]
     max_num_results: conint(strict=True, ge=1, le=MAX_RESULTS) = 10
-    filters: Optional[Dict[str, Any]] = None  # checked by api.vector_stores.search (recursive)
+    filters: Optional[Object] = None  # checked by api.vector_stores.search.check_filter
     ranking_options: Optional[RankingOptions] = None
     rewrite_query: Optional[StrictBool] = None

@@ -1,10 +1,9 @@
 """Text out of an uploaded file (by extension; PDF through pypdf, imported only when needed) and
 token-window chunks of it. Token counts are api.tokens estimates, not the model's tokenizer."""
-import json
 from html.parser import HTMLParser
 from typing import List, Tuple
 
-from api import tokens
+from api import safejson, tokens
 
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # files over this are refused (ingestion runs in one consumer call)
 _HTML = {"html", "htm", "xhtml"}
@@ -56,7 +55,7 @@ def _utf8(data: bytes) -> str:
 
 def _json_text(text: str) -> str:
     try:
-        json.loads(text)
+        safejson.loads(text)
     except ValueError:
         raise BadFile("invalid_file", "The file is not valid JSON.") from None
     return text

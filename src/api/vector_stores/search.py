@@ -21,35 +21,46 @@ FALLBACK_TOP_K = 100  # Vectorize's topK limit without values or metadata
 MAX_QUERIES = 8  # Vectorize queries per search
 IDS_PER_QUERY = 40  # file ids in one `$in`: Vectorize filters are at most 2048 bytes of JSON
 ROWS_PER_QUERY = 90  # chunk ids per D1 query: D1 binds at most 100 parameters
+MAX_FILTER_DEPTH = 8  # compound filters within compound filters (OpenAI documents no limit)
+MAX_FILTER_TERMS = 1000  # comparisons + values of in/nin, each tested against every file's attributes
 
 
-def check_filter(node, param: str = "filters") -> None:
-    """InvalidRequest (with the JSON path) unless node is an OpenAI comparison or compound filter."""
-    if not isinstance(node, dict) or not isinstance(node.get("type"), str):
-        raise InvalidRequest(f"Invalid value for '{param}': a filter is an object with a `type`.",
-                             param=param, code="invalid_value")
-    kind = node["type"]
-    if kind in ("and", "or"):
-        children = node.get("filters")
-        if not isinstance(children, list) or not children:
-            raise InvalidRequest(f"Invalid value for '{param}.filters': a non-empty list of filters is required.",
-                                 param=f"{param}.filters", code="invalid_value")
-        for index, child in enumerate(children):
-            check_filter(child, f"{param}.filters[{index}]")
-        return
-    if kind not in COMPARISONS:
-        raise InvalidRequest(f"Invalid value for '{param}.type': expected one of eq, ne, gt, gte, lt, lte, in, "
-                             "nin, and, or.", param=f"{param}.type", code="invalid_value")
-    if not isinstance(node.get("key"), str):
-        raise InvalidRequest(f"Missing required parameter: '{param}.key'.", param=f"{param}.key",
-                             code="missing_required_parameter")
-    value, scalar = node.get("value"), (str, int, float, bool)
-    ok = (isinstance(value, list) and value and all(isinstance(v, scalar) for v in value)) \
-        if kind in ("in", "nin") else isinstance(value, scalar)
-    if not ok:
-        raise InvalidRequest(f"Invalid value for '{param}.value': expected "
-                             f"{'a list of ' if kind in ('in', 'nin') else 'a '}string, number or boolean.",
-                             param=f"{param}.value", code="invalid_value")
+def check_filter(filters) -> None:
+    """InvalidRequest (with the JSON path) unless `filters` is an OpenAI comparison or compound
+    filter, nested at most MAX_FILTER_DEPTH compounds deep, of at most MAX_FILTER_TERMS terms
+    (comparisons and listed values): every file of the store is matched against it."""
+    pending, terms = [(filters, "filters", 0)], 0
+    while pending:
+        node, param, depth = pending.pop()
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            raise _invalid(param, "a filter is an object with a `type`")
+        kind = node["type"]
+        if kind in ("and", "or"):
+            children = node.get("filters")
+            if not isinstance(children, list) or not children:
+                raise _invalid(f"{param}.filters", "a non-empty list of filters is required")
+            if depth == MAX_FILTER_DEPTH:
+                raise _invalid(f"{param}.filters", f"compound filters nest at most {MAX_FILTER_DEPTH} deep")
+            pending += [(child, f"{param}.filters[{i}]", depth + 1) for i, child in reversed(list(enumerate(children)))]
+            continue
+        if kind not in COMPARISONS:
+            raise _invalid(f"{param}.type", "expected one of eq, ne, gt, gte, lt, lte, in, nin, and, or")
+        if not isinstance(node.get("key"), str):
+            raise InvalidRequest(f"Missing required parameter: '{param}.key'.", param=f"{param}.key",
+                                 code="missing_required_parameter")
+        value, scalar = node.get("value"), (str, int, float, bool)
+        listed = kind in ("in", "nin")
+        ok = (isinstance(value, list) and value and all(isinstance(v, scalar) for v in value)) \
+            if listed else isinstance(value, scalar)
+        if not ok:
+            raise _invalid(f"{param}.value", f"expected {'a list of ' if listed else 'a '}string, number or boolean")
+        terms += len(value) if listed else 1
+        if terms > MAX_FILTER_TERMS:
+            raise _invalid("filters", f"a filter may hold at most {MAX_FILTER_TERMS} comparisons and listed values")
+
+
+def _invalid(param: str, why: str) -> InvalidRequest:
+    return InvalidRequest(f"Invalid value for '{param}': {why}.", param=param, code="invalid_value")
 
 
 def matches(attributes: dict, node: Optional[dict]) -> bool:

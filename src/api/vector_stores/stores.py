@@ -57,13 +57,17 @@ async def counts(deps: Deps, store_ids: List[str], batch_id: Optional[str] = Non
 
 
 def store_object(row: Row, tally: dict, now: float) -> dict:
-    """openai-python's VectorStore."""
+    """openai-python's VectorStore: `name` is a string ("" when none was given) and
+    `expires_after` only there when set, as OpenAI's schema has them."""
     expired = row["expires_at"] is not None and row["expires_at"] <= now
     status = "expired" if expired else ("in_progress" if tally["file_counts"]["in_progress"] else "completed")
-    return {"id": row["id"], "object": "vector_store", "created_at": row["created_at"], "name": row["name"],
-            "usage_bytes": tally["usage_bytes"], "file_counts": tally["file_counts"], "status": status,
-            "expires_after": loads(row["expires_after"]), "expires_at": row["expires_at"],
-            "last_active_at": row["last_active_at"], "metadata": loads(row["metadata"]) or {}}
+    found = {"id": row["id"], "object": "vector_store", "created_at": row["created_at"], "name": row["name"] or "",
+             "usage_bytes": tally["usage_bytes"], "file_counts": tally["file_counts"], "status": status,
+             "expires_at": row["expires_at"], "last_active_at": row["last_active_at"],
+             "metadata": loads(row["metadata"]) or {}}
+    if row["expires_after"]:
+        found["expires_after"] = loads(row["expires_after"])
+    return found
 
 
 def file_object(row: Row) -> dict:

@@ -63,13 +63,13 @@ def test_stored_objects_link_to_their_json(page, server, member, tmp_path):
     sign_in(page, member["key"])
     visit(page, "stored")
     page.click(f"button.link:has-text('{uploaded.id}')")
-    page.wait_for_selector(f"#stored-json:has-text('\"filename\": \"notes.txt\"')")
+    page.wait_for_selector("#stored-json:has-text('\"filename\": \"notes.txt\"')")
     assert page.text_content("#stored-json").startswith(f"GET /v1/files/{uploaded.id}\n")
     assert page.locator("#stored-lists td:has-text('console <b>store</b>')").count() == 1  # a name is text
     page.click(f"button.link:has-text('{store.id}')")
     page.wait_for_selector(f"#stored-json:has-text('\"id\": \"{store.id}\"')")
     page.click(f"button.link:has-text('{response.id}')")
-    page.wait_for_selector(f"#stored-json:has-text('\"output_text\"')")
+    page.wait_for_selector("#stored-json:has-text('\"output_text\"')")
     assert page.text_content("#stored-json").startswith(f"GET /v1/responses/{response.id}\n")
     screenshot(page, "stored")
 

@@ -63,7 +63,7 @@ def test_create_answers_the_batch_validating(deps):
     ({"output_expires_after": {"anchor": "created_at", "seconds": 60}}, "output_expires_after.seconds",
      "invalid_value"),
     ({"output_expires_after": {"anchor": "created_at", "seconds": "3600"}}, "output_expires_after.seconds",
-     "invalid_value"),
+     "invalid_type"),
 ])
 def test_create_refuses_bad_parameters(deps, fields, param, code):
     file_id = upload(deps, jsonl([chat("a", "one")]))

@@ -114,3 +114,48 @@ def test_unacceptable_output_is_a_502(response_format, content, why):
         structured.checker(response_format, "@cf/some/model")(content)
     assert (raised.value.status, raised.value.code) == (502, "invalid_model_output")
     assert raised.value.message.startswith(f"@cf/some/model {why}")
+
+
+# --- hostile schemas and output -------------------------------------------------------------------
+
+def chain_of_refs(length: int) -> dict:
+    defs = {f"d{i}": {"$ref": f"#/$defs/d{i + 1}"} for i in range(length)}
+    return {"$defs": {**defs, f"d{length}": {"type": "object"}}, "$ref": "#/$defs/d0"}
+
+
+def nested(keyword: str, depth: int) -> dict:
+    schema = {"type": "object"}
+    for _ in range(depth):
+        schema = {keyword: [schema, {"type": "string"}]} if keyword == "anyOf" else {keyword: schema}
+    return schema
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(5_000)}},
+    nested("not", 63), nested("anyOf", 31),
+    {"type": "object", "properties": {"a": {"type": "array", "items": nested("items", 60)}}},
+], ids=["huge", "deep-not", "deep-anyOf", "deep-items"])
+def test_hostile_schemas_are_the_callers_400(schema):
+    with pytest.raises(InvalidRequest) as raised:
+        structured.model_response_format(fmt(schema=schema, strict=True), OPENAI)
+    assert (raised.value.status, raised.value.param) == (400, "response_format.json_schema.schema")
+
+
+def test_refs_that_nest_too_deeply_to_check_are_the_callers_400():
+    check = structured.checker(fmt(schema=chain_of_refs(2_000), strict=True), "m")
+    with pytest.raises(InvalidRequest) as raised:
+        check("{}")
+    assert (raised.value.status, raised.value.param) == (400, "response_format.json_schema.schema")
+    structured.checker(fmt(schema=chain_of_refs(50), strict=True), "m")("{}")
+
+
+def test_recursive_schemas_check_output_of_any_allowed_depth():
+    tree = {"type": "object", "properties": {"child": {"$ref": "#"}}}
+    output = '{"child": ' * 63 + "{}" + "}" * 63
+    structured.checker(fmt(schema=tree, strict=True), "m")(output)
+
+
+def test_output_nested_too_deeply_is_a_502_not_a_crash():
+    with pytest.raises(UpstreamError) as raised:
+        structured.checker(fmt("json_object"), "m")('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert raised.value.code == "invalid_model_output" and "nested more than 64 levels" in raised.value.message
