@@ -1,7 +1,7 @@
 """OpenAI list pagination over D1, written once for every list: keyset pages on (order column, id)
 after or before a cursor object, and the list envelope (`first_id`, `last_id`, `has_more`)."""
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, List, Sequence, Tuple
 
 from api.errors import InvalidRequest
 from api.ports import Deps, Row
@@ -23,15 +23,6 @@ class Listing:
     filters: Sequence[Tuple[str, Sequence[Any]]] = field(default_factory=list)  # (clause, its values)
     id_column: str = "id"
     order_column: str = "created_at"
-
-
-def query(text: Mapping[str, str]) -> dict:
-    """A list's query string for its params model: `limit` a number when written as one (the
-    model's strict integer refuses any other text)."""
-    fields = dict(text)
-    if fields.get("limit", "").isdigit():
-        fields["limit"] = int(fields["limit"])
-    return fields
 
 
 def _clauses(pairs: Sequence[Tuple[str, Any]]) -> Tuple[List[str], list]:

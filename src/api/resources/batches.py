@@ -1,12 +1,11 @@
 """/v1/batches: create (from an uploaded `batch` file), retrieve, list, cancel. Batches belong to
 the key's owner; other keys get 404s. The work is done on the runs queue by api.batches."""
-from api import pages
 from api.batches import executor, store
 from api.errors import InvalidRequest, NotFound
 from api.ports import Deps
 from api.runs import lease as runs
 from api.types.batches import BatchCreateParams, BatchListParams
-from api.validate import parse, parse_request
+from api.validate import parse_request, parse_text
 from api.web import ApiRequest, ApiResponse
 
 CANCELLABLE = ("validating", "in_progress")
@@ -39,7 +38,7 @@ async def retrieve_batch(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 
 async def list_batches(req: ApiRequest, deps: Deps) -> ApiResponse:
-    return ApiResponse(await store.page(deps, req.key.owner, parse(BatchListParams, pages.query(req.query))))
+    return ApiResponse(await store.page(deps, req.key.owner, parse_text(BatchListParams, req.query)))
 
 
 async def cancel_batch(req: ApiRequest, deps: Deps) -> ApiResponse:

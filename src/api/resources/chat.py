@@ -5,14 +5,14 @@ from contextlib import aclosing
 from functools import partial
 from typing import AsyncIterator, Awaitable, Callable, Optional
 
-from api import catalog, limits, pages, sse, stored_completions, usage
+from api import catalog, limits, sse, stored_completions, usage
 from api.generation import engine, plan as planning, sampling
 from api.generation.choices import ChoiceStream, WholeChoice
 from api.generation.outputs import Delta, Generation
 from api.ports import Deps
 from api.types.chat import ChatCompletionCreateParams
 from api.types.stored_completions import CompletionListParams, CompletionUpdateParams, MessageListParams
-from api.validate import parse, parse_request, refuse_unsupported
+from api.validate import parse_request, parse_text, refuse_unsupported
 from api.web import ApiRequest, ApiResponse, StreamResponse
 
 # Parameters no Workers AI model can honour, with the values that would ask for them.
@@ -109,7 +109,7 @@ async def _frames(stream: ChoiceStream, base: dict, include_usage: bool, single_
 
 async def list_chat_completions(req: ApiRequest, deps: Deps) -> ApiResponse:
     """Filters: `model` (a name or its Workers AI id) and `metadata[key]=value` pairs."""
-    params = parse(CompletionListParams, pages.query(req.query))
+    params = parse_text(CompletionListParams, req.query)
     metadata = {key[len("metadata["):-1]: value for key, value in req.query.items()
                 if key.startswith("metadata[") and key.endswith("]")}
     model = catalog.aliases(deps.config.model_aliases).get(params.model, params.model) if params.model else None
@@ -135,5 +135,5 @@ async def delete_chat_completion(req: ApiRequest, deps: Deps) -> ApiResponse:
 
 async def list_chat_completion_messages(req: ApiRequest, deps: Deps) -> ApiResponse:
     row = await stored_completions.find(deps, req.key.owner, req.params["completion_id"])
-    params = parse(MessageListParams, pages.query(req.query))
+    params = parse_text(MessageListParams, req.query)
     return ApiResponse(await stored_completions.message_page(deps, row["id"], params))

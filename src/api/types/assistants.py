@@ -3,11 +3,10 @@ messages, runs and steps), named as in openai-python, strict as JSON has them, w
 ranges. Tools and content parts are checked one by one by `type` (api.assistants.request)."""
 from typing import List, Literal, Optional, Union
 
-from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, errors, root_validator, validator
-from pydantic.v1.types import ConstrainedFloat
+from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, root_validator, validator
 
 from api.types.chat import FunctionName, ResponseFormat
-from api.types.common import Metadata, Object, Params, at_most_16
+from api.types.common import Metadata, Object, Params, at_most_16, number
 from api.types.vector_stores import MAX_FILE_IDS, ChunkingStrategy
 
 MAX_ASSISTANT_TOOLS, MAX_RUN_TOOLS = 128, 20  # OpenAI's limits
@@ -21,27 +20,8 @@ MIN_RUN_TOKENS = 256  # max_prompt_tokens and max_completion_tokens, as OpenAI's
 Effort = Literal["none", "minimal", "low", "medium", "high"]
 
 
-class _Number(ConstrainedFloat):
-    """A JSON number (an integer or a decimal; never a boolean or a string)."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls._json_number
-        yield from super().__get_validators__()
-
-    @staticmethod
-    def _json_number(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise errors.FloatError()
-        return value
-
-
-class Temperature(_Number):
-    ge, le = 0, 2
-
-
-class TopP(_Number):
-    ge, le = 0, 1
+Temperature = number(ge=0, le=2)
+TopP = number(ge=0, le=1)
 
 
 class RankingOptions(Params):
