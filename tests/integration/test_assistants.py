@@ -210,7 +210,8 @@ def test_cancel_a_running_run(client, helper):
     assert final.status == "cancelled" and final.cancelled_at
     time.sleep(3.5)  # whatever its consumer was doing has ended by now
     assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "cancelled"
-    assert client.beta.threads.messages.list(thread.id, run_id=run.id).data == []
+    # A message the run had begun when the cancel was noticed stays, incomplete, as on OpenAI.
+    assert {m.status for m in client.beta.threads.messages.list(thread.id, run_id=run.id).data} <= {"incomplete"}
 
 
 def test_a_run_waiting_for_outputs_expires(client, server, helper):
