@@ -103,7 +103,7 @@ def core_counts(count: int) -> dict:
         deps = Deps(ai=ai, db=db, jobs=usage_queue, runs=ListQueue(), web=DictWeb(), blobs=blobs,
                     vectors=MemoryVectors(), limiter=WindowLimiter(clock), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
                     defer=lambda c: deferred.append(asyncio.ensure_future(c)), now=clock,
-                    new_id=lambda p: f"{p}{next(ids):06d}", log=lambda line: None)
+                    new_id=lambda p: f"{p}{next(ids):06d}", log=lambda line: None, dispatch=app.dispatch)
 
         async def run_batch():
             form = {"file": [MemoryBinary(jsonl(lines(endpoint, model, count)), "application/jsonl", "b.jsonl")],

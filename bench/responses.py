@@ -68,15 +68,17 @@ class Counting:
 def d1_statements() -> dict:
     from api import app, jobs  # noqa: PLC0415
     from api.ports import Config, Deps, QueueMessage  # noqa: PLC0415
-    from fakes import Clock, DictBlobs, DictWeb, ListQueue, MemoryVectors, ScriptedAI, SqliteDB  # noqa: PLC0415
+    from fakes import (Clock, DictBlobs, DictWeb, ListQueue, MemoryVectors, ScriptedAI, SqliteDB,  # noqa: PLC0415
+                       WindowLimiter)
     from unit.support import native, native_stream, request  # noqa: PLC0415
 
     counter = iter(range(1, 10 ** 6))
     db = Counting(SqliteDB())
+    clock = Clock()
     deps = Deps(ai=ScriptedAI(), db=db, jobs=ListQueue(), runs=ListQueue(), web=DictWeb(), blobs=DictBlobs(),
-                vectors=MemoryVectors(), config=Config(local_dev_key="sk-test", usage_flush_seconds=0),
-                defer=lambda c: c.close(), now=Clock(), new_id=lambda p: f"{p}{next(counter):06d}",
-                log=lambda line: None)
+                vectors=MemoryVectors(), limiter=WindowLimiter(clock),
+                config=Config(local_dev_key="sk-test", usage_flush_seconds=0), defer=lambda c: c.close(), now=clock,
+                new_id=lambda p: f"{p}{next(counter):06d}", log=lambda line: None, dispatch=app.dispatch)
 
     async def count(body, answer, consume=False) -> int:
         before = db.statements

@@ -34,7 +34,8 @@ class Default(WorkerEntrypoint):
         config = _config(env)
         return Deps(ai=WorkersAI(env.AI, timeouts), db=D1(env.DB), jobs=queues.Queue(env.JOBS), runs=queues.Queue(env.RUNS),
                     web=Web(config.allowed_private_origins), blobs=R2(env.BUCKET), vectors=Vectorize(env.VECTORIZE),
-                    limiter=RateLimit(env.RPM, print), config=config, defer=self.ctx.waitUntil, isolate=ISOLATE)
+                    limiter=RateLimit(env.RPM, print), config=config, defer=self.ctx.waitUntil, isolate=ISOLATE,
+                    dispatch=app.dispatch)
 
     async def fetch(self, request):
         env = _bindings()

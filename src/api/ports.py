@@ -147,3 +147,6 @@ class Deps:
     new_id: Callable[[str], str] = new_id
     log: Callable[[str], None] = print
     isolate: Isolate = field(default_factory=Isolate)
+    # Answers a request inside the worker as its route would (api.app.dispatch), for work that runs
+    # the live endpoints (batch lines): given to the core by the edge, so nothing imports upward.
+    dispatch: Optional[Callable[..., Awaitable[Any]]] = None

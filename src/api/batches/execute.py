@@ -1,5 +1,5 @@
 """One chunk of a batch: its lines not done yet, all at once, each an in-process request to the
-live endpoint (api.app.dispatch: same validation, same errors) with the batch owner's key and a
+live endpoint (deps.dispatch, which is api.app.dispatch: same validation, same errors) with the batch owner's key and a
 request id of its own (usage is recorded per line, once however often the line runs); their model
 calls grouped (api.batches.queued); each outcome a line row, written in small batches while the
 lease is renewed and a cancel noticed between lines."""
@@ -91,10 +91,9 @@ async def run_line(deps: Deps, batch: Batch, line: jsonl.Line) -> LineRow:
     request_id = batch.request_id(line.number)
     response = _refused(value["body"], batch.endpoint, batch.key)
     if response is None:
-        from api import app  # noqa: PLC0415 - here, not above: app → routes → resources.batches → here
         req = ApiRequest("POST", batch.endpoint, HEADERS, json.dumps(value["body"]).encode(),
                          id=request_id, received_at=deps.now(), key=batch.key)
-        response = await app.dispatch(req, deps)
+        response = await deps.dispatch(req, deps)
         if not (isinstance(response, ApiResponse) and isinstance(response.body, dict)):
             deps.log(f"batches: {request_id} answered with {type(response).__name__}, not a JSON body")
             response = ApiResponse(INTERNAL.body(), 500)
