@@ -20,7 +20,7 @@ import httpx
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench import workerd_rss_mib  # noqa: E402
+from servers import workerd_rss_mib  # noqa: E402
 from integration.devserver import DevServer, apply_migrations  # noqa: E402
 
 SIZE = 25 * 1000 * 1000 - 1024  # just under OpenAI's 25 MB limit
