@@ -1,5 +1,6 @@
 """Honest in-process stand-ins for api.ports: SQLite for D1 (loaded from schema.sql), a list for
 the Queue, a dict for R2, and a scripted Workers AI that answers in the real output shapes."""
+import asyncio
 import json
 import pathlib
 import sqlite3
@@ -7,6 +8,7 @@ from typing import Any, List, Optional, Sequence
 
 from api import ssrf
 from api.errors import InvalidRequest
+from api.pump import Feed
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -71,13 +73,35 @@ class ScriptedAI:
         chunks = await self.run(model, inputs, options)
         if isinstance(chunks, dict):  # a model that answers a stream request whole
             return chunks
+        return ScriptedFeed(chunks)
 
-        async def texts():
-            for chunk in chunks:
-                if isinstance(chunk, Exception):
-                    raise chunk
-                yield chunk
-        return texts()
+
+class ScriptedFeed(Feed):
+    """Scripted chunks pushed one per loop turn, from the first read on (the handler and the test
+    reading the stream may run in different loops), as the edge pushes a Workers AI stream; an
+    exception among them ends the feed with that error."""
+
+    def __init__(self, chunks: list):
+        super().__init__(on_close=self._stop)
+        self.chunks, self.started = list(chunks), False
+
+    def _stop(self):
+        self.chunks = []
+
+    def _push(self):
+        if not self.chunks:
+            return self.end()
+        chunk = self.chunks.pop(0)
+        if isinstance(chunk, Exception):
+            return self.end(chunk)
+        self.put(chunk)
+        asyncio.get_running_loop().call_soon(self._push)
+
+    async def __anext__(self) -> str:
+        if not self.started:
+            self.started = True
+            asyncio.get_running_loop().call_soon(self._push)
+        return await super().__anext__()
 
 
 class DictWeb:
