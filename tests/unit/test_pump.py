@@ -6,7 +6,7 @@ import pytest
 
 from api.generation.streams import merged
 from api.pump import Feed, Pump
-from unit.support import run
+from unit.support import LLAMA, USER, drain, native_stream, payloads, post, run
 
 
 class Out:
@@ -179,3 +179,30 @@ def test_a_feed_ignores_pieces_after_its_end_and_closes_its_producer_once():
             await feed.__anext__()
         return got
     assert run(go()) == ["a"] and stopped == [1]
+
+
+def test_a_client_leaving_while_the_model_is_silent_closes_the_upstream_and_records_usage(deps):
+    """What the edge does when the body is cancelled: the frames are waiting for the model, not at
+    a yield, so the Pump throws CancelledError into them; the engine's finally still bills."""
+    stopped = []
+    upstream = Feed(on_close=lambda: stopped.append(True))
+
+    async def stream(model, inputs, options=None):
+        return upstream
+    deps.ai.stream = stream
+    response = post(deps, "/v1/chat/completions", {"model": "gpt-4o", "messages": [USER], "stream": True})
+
+    async def leave_after_one_piece():
+        out = Out()
+        pump = Pump(response.events, out.emit, out.done)
+        pump.start()
+        upstream.put(native_stream(["one "])[0])
+        pump.cancel()
+        await drain(deps)
+        return out
+    out = run(leave_after_one_piece())
+    sent = [frame + "\n\n" for frame in "".join(out.texts).split("\n\n")[:-1]]
+    assert [p["choices"][0]["delta"] for p in payloads(sent)] == [{"role": "assistant", "content": ""},
+                                                                  {"content": "one "}]
+    assert stopped == [True] and out.ended == [None]
+    assert [(e["model"], e["completion_tokens"]) for e in deps.jobs.sent] == [(LLAMA, 1)]
