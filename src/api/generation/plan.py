@@ -12,6 +12,7 @@ from api.generation.stops import stop_sequences
 from api.ports import Deps
 from api.types.chat import ChatCompletionCreateParams
 from api.types.completions import CompletionCreateParams
+from api.web import ByteList
 
 # Parameters only OpenAI-shaped models take.
 OPENAI_SHAPED_ONLY = ("logprobs", "top_logprobs", "logit_bias")
@@ -111,7 +112,7 @@ async def chat(params: ChatCompletionCreateParams, spec: ModelSpec, deps: Deps) 
     inputs = sampling.inputs(params, spec, limit, messages=converted.messages)
     inputs.update(tool_inputs, **_reasoning(params, spec), **_openai_only(params, spec))
     if converted.images:
-        inputs["image"] = list(converted.images[0])
+        inputs["image"] = ByteList(converted.images[0])
     if response_format:
         inputs["response_format"] = response_format
     if stops and spec.shape == "openai":

@@ -18,7 +18,7 @@ from api.ports import Deps
 from api.types.audio import (MAX_FILE_BYTES, SpeechCreateParams, TranscriptionCreateParams,
                              TranslationCreateParams)
 from api.validate import form_fields, parse_request, parse_text, refuse_unsupported
-from api.web import ApiRequest, ApiResponse, Upload
+from api.web import ApiRequest, ApiResponse, ByteList, Upload
 
 # OpenAI's accepted file types (by extension) and the content type each is sent to Workers AI as.
 AUDIO_TYPES = {"flac": "audio/flac", "m4a": "audio/mp4", "mp3": "audio/mpeg", "mp4": "audio/mp4",
@@ -97,7 +97,7 @@ async def _inputs(spec: ModelSpec, upload: Upload, content_type: str, task: str,
             raise UnsupportedParameter(name, f"is not supported by {spec.id}; "
                                              "use whisper-1 (whisper-large-v3-turbo)")
     # Classic whisper's only input: the file as an array of byte values.
-    return {"audio": list(await upload.read())}
+    return {"audio": ByteList(await upload.read())}
 
 
 async def _transcribe(req: ApiRequest, deps: Deps, spec: ModelSpec, inputs: dict) -> transcripts.Transcript:

@@ -11,7 +11,7 @@ from api.media.imaging import ImageModel
 from api.ports import Deps
 from api.types.images import ImageCreateVariationParams, ImageEditParams, ImageGenerateParams
 from api.validate import form_fields, parse_request, parse_text
-from api.web import ApiRequest, ApiResponse
+from api.web import ApiRequest, ApiResponse, ByteList
 
 CONTENT_ROUTE = "/v1/images/content"
 KEY_PREFIX = "images/"  # every stored result; an R2 lifecycle rule on it deletes leftovers
@@ -58,7 +58,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
                                  "(a PNG whose fully transparent pixels mark the area to edit), or make "
                                  "that area of the image transparent.", param="image", code="invalid_image")
     sd_mask = png.gray_png(dims[0], dims[1], transparent)
-    inputs = {"prompt": params.prompt, "image": list(image), "mask": list(sd_mask), **_dimensions(size)}
+    inputs = {"prompt": params.prompt, "image": ByteList(image), "mask": ByteList(sd_mask), **_dimensions(size)}
     return await _generate(req, deps, model, inputs, params, size)
 
 
@@ -67,7 +67,7 @@ async def create_image_variation(req: ApiRequest, deps: Deps) -> ApiResponse:
     image, dims = await _png(params.image, "image")
     model = _model(req, params.model, imaging.IMG2IMG, deps)
     size = imaging.size_of(params.size, model, fallback=dims)
-    inputs = {"prompt": VARIATION_PROMPT, "image": list(image), "strength": VARIATION_STRENGTH,
+    inputs = {"prompt": VARIATION_PROMPT, "image": ByteList(image), "strength": VARIATION_STRENGTH,
               **_dimensions(size)}
     return await _generate(req, deps, model, inputs, params, size)
 

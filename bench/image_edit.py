@@ -1,0 +1,113 @@
+"""An image edit of a 4 MB PNG at n=4 through the worker, against the same model calls made directly.
+
+Run: .venv/bin/python bench/image_edit.py [--rounds 5]. Starts the stand-in alone and the worker;
+each round times, one after the other, the worker's POST /v1/images/edits (multipart: the PNG, a
+prompt, n=4, b64_json) and the same four inpainting calls sent straight to the stand-in's POST /run
+in parallel, with the very inputs the worker sends (the PNG and the mask it derives, as number
+arrays; their JSON encoded before the clock starts). Prints medians and ranges and the ratio beside
+the issue's target; writes bench/results/image_edit.json. Figures only.
+"""
+import argparse
+import asyncio
+import contextlib
+import json
+import pathlib
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+
+import httpx
+
+from servers import KEY, RESULTS, ROOT, DevServer, apply_migrations, standin_server
+
+sys.path.insert(0, str(ROOT / "src"))
+from api.media import png as png_codec  # noqa: E402  (the worker's own mask derivation)
+from pngs import encode  # noqa: E402  (tests/, on the path through servers)
+
+INPAINT = "@cf/runwayml/stable-diffusion-v1-5-inpainting"
+SIDE, HOLE = 1000, (300, 300, 700, 700)  # 1000x1000 RGBA noise: ~4.0 MB, under OpenAI's 4 MB (MiB) limit
+N = 4
+TARGET = 1.3  # issue 13: within 1.3x the same calls' model time
+
+
+def noise_png(seed: int = 13) -> bytes:
+    """Incompressible RGBA (random colours and alphas 1-255) with a fully transparent square; rows
+    use every PNG filter in turn, as an image editor's adaptive filtering does."""
+    rng = random.Random(seed)
+    rows = []
+    for y in range(SIDE):
+        row = bytearray(rng.randbytes(4 * SIDE))
+        row[3::4] = bytes(0 if HOLE[0] <= x < HOLE[2] and HOLE[1] <= y < HOLE[3] else 1 + row[4 * x + 3] % 255
+                          for x in range(SIDE))
+        rows.append(bytes(row))
+    return encode(SIDE, SIDE, 6, rows, filters=(4, 1, 2, 3, 0))
+
+
+async def direct(client: httpx.AsyncClient, body: bytes) -> float:
+    start = time.perf_counter()
+    responses = await asyncio.gather(*(client.post("/run", content=body, headers={"content-type": "application/json"})
+                                       for _ in range(N)))
+    for response in responses:
+        response.raise_for_status()
+    return time.perf_counter() - start
+
+
+async def through_worker(client: httpx.AsyncClient, image: bytes) -> float:
+    start = time.perf_counter()
+    response = await client.post("/v1/images/edits", files={"image": ("edit.png", image, "image/png")},
+                                 data={"prompt": "a hat", "n": str(N), "response_format": "b64_json"})
+    response.raise_for_status()
+    assert len(response.json()["data"]) == N
+    return time.perf_counter() - start
+
+
+async def rounds(urls: dict, image: bytes, body: bytes, count: int) -> dict:
+    times = {"direct": [], "worker": []}
+    async with httpx.AsyncClient(base_url=urls["standin"], timeout=300) as standin, \
+            httpx.AsyncClient(base_url=urls["worker"], timeout=300,
+                              headers={"authorization": f"Bearer {KEY}"}) as worker:
+        await direct(standin, body), await through_worker(worker, image)  # warm
+        for _ in range(count):
+            times["direct"].append(await direct(standin, body))
+            times["worker"].append(await through_worker(worker, image))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    image = noise_png()
+    mask = png_codec.gray_png(SIDE, SIDE, png_codec.transparent_pixels(image))
+    inputs = {"prompt": "a hat", "image": list(image), "mask": list(mask), "width": SIDE, "height": SIDE}
+    body = json.dumps({"model": INPAINT, "inputs": inputs}).encode()
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        state = pathlib.Path(tmp)
+        apply_migrations(state / "worker")
+        urls = {"standin": stack.enter_context(standin_server(state / "standin")).url,
+                "worker": stack.enter_context(DevServer(state / "worker", RESULTS / "worker.log")).url}
+        times = asyncio.run(rounds(urls, image, body, args.rounds))
+
+    ratios = [w / d for w, d in zip(times["worker"], times["direct"])]
+    print(f"\nimage edit, {len(image) / 1e6:.2f} MB PNG ({SIDE}x{SIDE} RGBA), n={N}, b64_json; "
+          f"seconds, median [range] of {args.rounds} rounds\n")
+    print(f"{'the 4 model calls, straight to the stand-in (POST /run)':62} {spread(times['direct'])}")
+    print(f"{'POST /v1/images/edits through the worker':62} {spread(times['worker'])}")
+    print(f"{'worker / direct':62} {spread(ratios)}  target <= {TARGET}x")
+    results = {"png_bytes": len(image), "n": N, "seconds": times, "ratio": ratios, "target": TARGET}
+    (RESULTS / "image_edit.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten: {(RESULTS / 'image_edit.json').relative_to(ROOT)}")
+
+
+def spread(values: list) -> str:
+    return f"{statistics.median(values):6.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+if __name__ == "__main__":
+    main()
