@@ -2,7 +2,6 @@
 import js
 from pyodide.ffi import JsProxy, jsnull, to_js
 
-from api.web import ByteList
 from cf.binary import JsBinary
 
 
@@ -15,8 +14,6 @@ def to_js_object(value):
 def _runtime_values(value, convert, cache):
     if isinstance(value, JsBinary):
         return value.stream()
-    if isinstance(value, ByteList):  # copied as a Uint8Array, then listed by the runtime
-        return getattr(js.Array, "from")(to_js(value.data))
     return value
 
 

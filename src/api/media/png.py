@@ -169,8 +169,7 @@ def _unfilter(raw: bytes, height: int, stride: int, bpp: int, offsets: List[int]
     so each offset is an independent stream (one byte per pixel). Returns one plane per offset:
     that stream for every row, concatenated."""
     count = len(range(0, stride, bpp))
-    low = int.from_bytes(b"\x7f" * count, "big")
-    high = int.from_bytes(b"\x80" * count, "big")
+    swar = _Swar(count)
     zero = bytes(count)
     planes = [bytearray() for _ in offsets]
     prior = [zero] * len(offsets)
@@ -184,13 +183,14 @@ def _unfilter(raw: bytes, height: int, stride: int, bpp: int, offsets: List[int]
             up = prior[index]
             if kind == 0:
                 line = cur
+            elif (kind == 4 and cur == zero) or (kind == 3 and cur == swar.average_filtered(up)):
+                # The row repeats the one above, as an alpha plane does in most rows (opaque, or an
+                # erased block): no byte-by-byte pass. Paeth over a copy of the row above is all zeros.
+                line = up
             elif kind == 1 or (kind == 4 and up is zero):  # Paeth over a zero row is Sub
                 line = bytes(map((255).__and__, accumulate(cur)))
             elif kind == 2:
-                # Bytewise addition mod 256 on whole rows as big integers (SWAR): add the low
-                # 7 bits of every byte, then put back each byte's top bit without a carry.
-                x, y = int.from_bytes(cur, "big"), int.from_bytes(up, "big")
-                line = (((x & low) + (y & low)) ^ ((x ^ y) & high)).to_bytes(count, "big")
+                line = swar.add(cur, up)
             elif kind == 3:
                 line = _average(cur, up)
             elif kind == 4:
@@ -200,6 +200,26 @@ def _unfilter(raw: bytes, height: int, stride: int, bpp: int, offsets: List[int]
             planes[index] += line
             prior[index] = line
     return [bytes(plane) for plane in planes]
+
+
+class _Swar:
+    """Bytewise arithmetic mod 256 on whole rows as big integers (SWAR: SIMD within a register):
+    each byte's low 7 bits are added or subtracted, then its top bit put back without a carry."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.low, self.high, self.even = (int.from_bytes(byte * count, "big") for byte in (b"\x7f", b"\x80", b"\xfe"))
+
+    def add(self, cur: bytes, up: bytes) -> bytes:
+        x, y = int.from_bytes(cur, "big"), int.from_bytes(up, "big")
+        return (((x & self.low) + (y & self.low)) ^ ((x ^ y) & self.high)).to_bytes(self.count, "big")
+
+    def average_filtered(self, up: bytes) -> bytes:
+        """What the Average filter makes of a row equal to `up`: up - floor((left + up) / 2)."""
+        u, left = int.from_bytes(up, "big"), int.from_bytes(up, "big") >> 8
+        mean = (u & left) + (((u ^ left) & self.even) >> 1)
+        diff = ((u | self.high) - (mean & self.low)) ^ ((u ^ mean ^ self.high) & self.high)
+        return diff.to_bytes(self.count, "big")
 
 
 def _average(cur: bytes, up: bytes) -> bytes:

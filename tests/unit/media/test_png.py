@@ -149,3 +149,17 @@ def _replace_idat(data, compressed):
     at = data.index(b"IDAT") - 4
     length = struct.unpack(">I", data[at:at + 4])[0]
     return data[:at] + _chunk(b"IDAT", compressed) + data[at + 12 + length:]
+
+
+@pytest.mark.parametrize("kind", [3, 4], ids=["average", "paeth"])
+def test_rows_repeating_the_row_above_and_rows_that_almost_do(kind):
+    # An erased block in an opaque image: most alpha rows repeat the row above (decoded without a
+    # byte-by-byte pass); some differ from it in one byte only, first or last, and so do their
+    # filtered bytes (decoded in full).
+    hole = [255, 255, 0, 0, 0, 255, 255, 255, 0, 255, 255, 7]
+    alphas = [[255] * 12, hole, hole, hole, [255] * 12, [255] * 11 + [0], [0] + [255] * 10 + [0],
+              [0] + [255] * 10 + [0], [1] + [0] * 11, [0] * 12]
+    rows = [b"".join(bytes((x * 40 & 255, y * 9 & 255, 200, a)) for x, a in enumerate(line))
+            for y, line in enumerate(alphas)]
+    want = bytes(255 if a == 0 else 0 for line in alphas for a in line)
+    assert png.transparent_pixels(encode(12, len(alphas), 6, rows, filters=(kind,))) == want
