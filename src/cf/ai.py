@@ -13,7 +13,7 @@ from api.errors import UpstreamError, workers_ai_error
 from api.pump import Feed
 from api.web import ByteList
 from cf.binary import JsBinary
-from cf.convert import to_js_object, to_py
+from cf.convert import dispose, settled, to_js_object
 
 _CODE = re.compile(r"(\d{4}):\s*(.*)", re.S)
 
@@ -68,12 +68,12 @@ class WorkersAI:
         result = await self._call(model, inputs, options, streamed=False)
         if isinstance(result, JsProxy) and hasattr(result, "getReader"):  # images, audio
             return JsBinary(result, "application/octet-stream")
-        return to_py(result)
+        return settled(result)
 
     async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, AsyncIterator[str]]:
         result = await self._call(model, inputs, options, streamed=True)
         if not hasattr(result, "getReader"):
-            return to_py(result)  # some models answer a stream request with the whole result
+            return settled(result)  # some models answer a stream request with the whole result
         return _feed(result, model, self._timeouts(model).idle)
 
 
@@ -138,6 +138,7 @@ def _feed(stream, model: str, idle: float) -> Feed:
         deadline.cancel()
         for method in sink.values():
             method.destroy()
+        dispose(stream)
 
     deadline = loop.call_later(idle, watch)
     piped = stream.pipeTo(js.WritableStream.new(to_js_object(sink)), to_js_object({"signal": aborter.signal}))

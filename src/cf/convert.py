@@ -17,6 +17,22 @@ def _runtime_values(value, convert, cache):
     return value
 
 
+def dispose(value) -> None:
+    """Dispose of an RPC result (a service binding's: locally, the stand-ins'). workerd gives every
+    object an RPC call returns a [Symbol.dispose], which Pyodide exposes as a context manager; one
+    left to the GC logs "An RPC result was not disposed properly" if its callee set a disposer."""
+    if isinstance(value, JsProxy) and hasattr(value, "__exit__"):
+        value.__exit__(None, None, None)
+
+
+def settled(result):
+    """A binding call's result as plain Python, the result itself disposed of."""
+    try:
+        return to_py(result)
+    finally:
+        dispose(result)
+
+
 def to_py(value):
     """A JS result as plain Python: dicts, lists, str, numbers, None for JS null."""
     return _no_nulls(value.to_py() if isinstance(value, JsProxy) else value)

@@ -6,7 +6,7 @@ import js
 from pyodide.ffi import JsException
 
 from api.errors import ApiError
-from cf.convert import to_js_object, to_py
+from cf.convert import dispose, settled, to_js_object
 
 
 class VectorIndexError(ApiError):
@@ -27,7 +27,7 @@ class Vectorize:
             item.values = js.Float32Array.new(to_js_object(vector["values"]))
             items.append(item)
         try:
-            await self._index.upsert(to_js_object(items))
+            dispose(await self._index.upsert(to_js_object(items)))
         except JsException:
             raise VectorIndexError("The vector index refused the upsert.") from None
 
@@ -39,7 +39,7 @@ class Vectorize:
         if namespace:
             options["namespace"] = namespace
         try:
-            found = to_py(await self._index.query(js.Float32Array.new(to_js_object(vector)), to_js_object(options)))
+            found = settled(await self._index.query(js.Float32Array.new(to_js_object(vector)), to_js_object(options)))
         except JsException:
             raise VectorIndexError("The vector index query failed.") from None
         return [{"id": m["id"], "score": m["score"]} for m in found.get("matches") or []]
@@ -47,6 +47,6 @@ class Vectorize:
     async def delete(self, ids: List[str]) -> None:
         try:
             for start in range(0, len(ids), 1000):
-                await self._index.deleteByIds(to_js_object(ids[start:start + 1000]))
+                dispose(await self._index.deleteByIds(to_js_object(ids[start:start + 1000])))
         except JsException:
             raise VectorIndexError("The vector index refused the delete.") from None

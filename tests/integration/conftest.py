@@ -18,6 +18,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
+# workerd logs these when the GC collects an RPC result or stub the worker never disposed of.
+UNDISPOSED = ("An RPC result was not disposed properly", "An RPC stub was not disposed properly")
+
+
 @pytest.fixture(scope="session")
 def local_web():
     """A web server on loopback that the worker may fetch from: its origin is the one the session's
@@ -34,6 +38,9 @@ def server(tmp_path_factory, local_web):
     with DevServer(state, log, {"ALLOWED_PRIVATE_ORIGINS": local_web.url}) as running:
         spec_check.WORKERS.add(running.url)
         yield running
+    # At the end of the session, over the whole log: JS objects held past their use, ever.
+    undisposed = [line for line in log.read_text().splitlines() if any(w in line for w in UNDISPOSED)]
+    assert undisposed == [], f"{len(undisposed)} undisposed RPC values, see {log}"
 
 
 @pytest.fixture(scope="session", autouse=True)
