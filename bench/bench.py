@@ -37,6 +37,8 @@ CALLS = {
                       {"model": CHAT_MODEL, "inputs": {"messages": STREAMED, "stream": True}}, True),
     "stream worker": ("worker", "/v1/chat/completions",
                       {"model": "gpt-4o-mini", "messages": STREAMED, "stream": True}, True),
+    "stream reference": ("reference", "/v1/chat/completions",
+                         {"model": "gpt-4o-mini", "messages": STREAMED, "stream": True}, True),
     "embed direct": ("standin", "/run", {"model": EMBED_MODEL, "inputs": {"text": TEXTS}}, False),
     "embed worker": ("worker", "/v1/embeddings", {"model": "text-embedding-3-small", "input": TEXTS}, False),
 }
@@ -48,8 +50,10 @@ ROWS = [
     ("chat reference", "(e) chat, minimal Python forwarder", "chat direct", ""),
     ("stream direct first byte", "(c) stream, stand-in: first byte", None, ""),
     ("stream worker first byte", "(c) stream, worker: first byte", "stream direct first byte", ""),
+    ("stream reference first byte", "(f) stream, minimal forwarder: first byte", "stream direct first byte", ""),
     ("stream direct last byte", "(c) stream, stand-in: last byte", None, ""),
     ("stream worker last byte", "(c) stream, worker: last byte", "stream direct last byte", "<= +10 ms"),
+    ("stream reference last byte", "(f) stream, minimal forwarder: last byte", "stream direct last byte", ""),
     ("embed direct", "(d) 16 embeddings, stand-in POST /run", None, ""),
     ("embed worker", "(d) 16 embeddings, worker /v1/embeddings", "embed direct", ""),
 ]

@@ -2,25 +2,38 @@
 decides ack or retry for its messages (delivery is at least once, so every handler is
 idempotent); the sweep retries stuck runs, expires assistant runs that waited too long for tool
 outputs, and clears what failures left behind."""
-from typing import Awaitable, Callable, Dict, List
+import importlib
+from typing import Dict, List
 
 from api import uploads, usage
 from api.ports import Deps, QueueMessage
-from api.assistants import execute, service as assistants
-from api.batches import executor as batches
-from api.responses import background
 from api.runs import lease as runs
 from api.runs.sweep import sweep as sweep_runs
-from api.vector_stores import ingest, stores
+from api.vector_stores import stores
 
-# run kind → what runs it
-EXECUTORS: runs.Executors = {**background.EXECUTORS, **execute.EXECUTORS, **batches.EXECUTORS}
-Handler = Callable[[List[QueueMessage], Deps], Awaitable[Dict[str, str]]]
-HANDLERS: Dict[str, Handler] = {
-    usage.KIND: usage.consume,  # all of a delivery's events in one D1 transaction
-    stores.INGEST: ingest.consume,  # one file per message
-    runs.KIND: runs.consumer(EXECUTORS),  # background responses, assistant runs and batches, side by side
+# kind → its handler, "module.function", imported with the kind's first message: a delivery of
+# usage events does not load the ingestion pipeline or the engines of background runs.
+HANDLERS: Dict[str, str] = {
+    usage.KIND: "api.usage.consume",  # all of a delivery's events in one D1 transaction
+    stores.INGEST: "api.vector_stores.ingest.consume",  # one file per message
+    runs.KIND: "api.jobs.consume_runs",  # background responses, assistant runs and batches, side by side
 }
+# what runs each kind of run: these modules' EXECUTORS (run kind → executor)
+EXECUTORS = ("api.responses.background.EXECUTORS", "api.assistants.execute.EXECUTORS",
+             "api.batches.executor.EXECUTORS")
+
+
+def _load(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def executors() -> runs.Executors:
+    return {kind: executor for path in EXECUTORS for kind, executor in _load(path).items()}
+
+
+async def consume_runs(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
+    return await runs.consumer(executors())(messages, deps)
 
 
 async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
@@ -36,13 +49,14 @@ async def consume(messages: List[QueueMessage], deps: Deps) -> Dict[str, str]:
             deps.log(f"queue: unknown job kind {kind!r} in message {message.id}")
             decisions[message.id] = "retry"
     for kind, group in groups.items():
-        decisions.update(await HANDLERS[kind](group, deps))
+        decisions.update(await _load(HANDLERS[kind])(group, deps))
     return decisions
 
 
 async def sweep(deps: Deps) -> None:
     """The cron trigger's work: each part on its own, so one failing does not stop the others."""
-    for part in (lambda: sweep_runs(deps, EXECUTORS), lambda: assistants.sweep(deps), lambda: uploads.sweep(deps)):
+    for part in (lambda: sweep_runs(deps, executors()), lambda: _load("api.assistants.service.sweep")(deps),
+                 lambda: uploads.sweep(deps)):
         try:
             await part()
         except Exception as exc:  # noqa: BLE001 - the next sweep tries again

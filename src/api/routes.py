@@ -1,20 +1,13 @@
-"""The route table: (method, path template) → handler, and matching with 404 vs 405 + Allow."""
+"""The route table: (method, path template) → handler, and matching with 404 vs 405 + Allow.
+Handlers are named by their path in api ("resources.chat.create_chat_completion"), and a module is
+imported by the first request it serves: an isolate loads only what it is asked for."""
+import importlib
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 from typing import Awaitable, Callable, Dict, List, Tuple
 
 from api.errors import MethodNotAllowed, NotFound
-from api.resources import chat, completions, embeddings, models
-from api.resources import moderations
-from api.resources import audio
-from api.resources import images
-from api.resources import files
-from api.resources import vector_stores, vector_store_files
-from api.resources import conversations, responses
-from api.console import account, admin_keys, stored
-from api.resources import assistants, threads, thread_messages, thread_runs
-from api.resources import batches
 
 Handler = Callable[..., Awaitable]
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")
@@ -24,8 +17,13 @@ _PARAM = re.compile(r"\{(\w+)(:path)?\}")
 class Route:
     method: str
     template: str
-    handler: Handler
+    target: str  # "package.module.function" in api
     public: bool = False  # served without an API key (e.g. signed URLs)
+
+    @property
+    def handler(self) -> Handler:
+        module, function = self.target.rsplit(".", 1)
+        return getattr(importlib.import_module(f"api.{module}"), function)
 
     @property
     def pattern(self) -> "re.Pattern[str]":
@@ -34,99 +32,102 @@ class Route:
 
 
 ROUTES: List[Route] = [
-    Route("GET", "/v1/models", models.list_models),
-    Route("GET", "/v1/models/{model:path}", models.retrieve_model),
-    Route("POST", "/v1/chat/completions", chat.create_chat_completion),
-    Route("GET", "/v1/chat/completions", chat.list_chat_completions),
-    Route("GET", "/v1/chat/completions/{completion_id}", chat.retrieve_chat_completion),
-    Route("POST", "/v1/chat/completions/{completion_id}", chat.update_chat_completion),
-    Route("DELETE", "/v1/chat/completions/{completion_id}", chat.delete_chat_completion),
-    Route("GET", "/v1/chat/completions/{completion_id}/messages", chat.list_chat_completion_messages),
-    Route("POST", "/v1/completions", completions.create_completion),
-    Route("POST", "/v1/embeddings", embeddings.create_embedding),
-    Route("POST", "/v1/moderations", moderations.create_moderation),
-    Route("POST", "/v1/audio/transcriptions", audio.create_transcription),
-    Route("POST", "/v1/audio/translations", audio.create_translation),
-    Route("POST", "/v1/audio/speech", audio.create_speech),
-    Route("POST", "/v1/images/generations", images.create_image),
-    Route("POST", "/v1/images/edits", images.create_image_edit),
-    Route("POST", "/v1/images/variations", images.create_image_variation),
-    Route("GET", "/v1/images/content/{key:path}", images.retrieve_image_content, public=True),
-    Route("POST", "/v1/files", files.create_file),
-    Route("GET", "/v1/files", files.list_files),
-    Route("GET", "/v1/files/{file_id}", files.retrieve_file),
-    Route("DELETE", "/v1/files/{file_id}", files.delete_file),
-    Route("GET", "/v1/files/{file_id}/content", files.retrieve_file_content),
-    Route("POST", "/v1/vector_stores", vector_stores.create_vector_store),
-    Route("GET", "/v1/vector_stores", vector_stores.list_vector_stores),
-    Route("GET", "/v1/vector_stores/{vector_store_id}", vector_stores.retrieve_vector_store),
-    Route("POST", "/v1/vector_stores/{vector_store_id}", vector_stores.modify_vector_store),
-    Route("DELETE", "/v1/vector_stores/{vector_store_id}", vector_stores.delete_vector_store),
-    Route("POST", "/v1/vector_stores/{vector_store_id}/search", vector_stores.search_vector_store),
-    Route("POST", "/v1/vector_stores/{vector_store_id}/files", vector_store_files.create_vector_store_file),
-    Route("GET", "/v1/vector_stores/{vector_store_id}/files", vector_store_files.list_vector_store_files),
+    Route("GET", "/v1/models", "resources.models.list_models"),
+    Route("GET", "/v1/models/{model:path}", "resources.models.retrieve_model"),
+    Route("POST", "/v1/chat/completions", "resources.chat.create_chat_completion"),
+    Route("GET", "/v1/chat/completions", "resources.chat.list_chat_completions"),
+    Route("GET", "/v1/chat/completions/{completion_id}", "resources.chat.retrieve_chat_completion"),
+    Route("POST", "/v1/chat/completions/{completion_id}", "resources.chat.update_chat_completion"),
+    Route("DELETE", "/v1/chat/completions/{completion_id}", "resources.chat.delete_chat_completion"),
+    Route("GET", "/v1/chat/completions/{completion_id}/messages", "resources.chat.list_chat_completion_messages"),
+    Route("POST", "/v1/completions", "resources.completions.create_completion"),
+    Route("POST", "/v1/embeddings", "resources.embeddings.create_embedding"),
+    Route("POST", "/v1/moderations", "resources.moderations.create_moderation"),
+    Route("POST", "/v1/audio/transcriptions", "resources.audio.create_transcription"),
+    Route("POST", "/v1/audio/translations", "resources.audio.create_translation"),
+    Route("POST", "/v1/audio/speech", "resources.audio.create_speech"),
+    Route("POST", "/v1/images/generations", "resources.images.create_image"),
+    Route("POST", "/v1/images/edits", "resources.images.create_image_edit"),
+    Route("POST", "/v1/images/variations", "resources.images.create_image_variation"),
+    Route("GET", "/v1/images/content/{key:path}", "resources.images.retrieve_image_content", public=True),
+    Route("POST", "/v1/files", "resources.files.create_file"),
+    Route("GET", "/v1/files", "resources.files.list_files"),
+    Route("GET", "/v1/files/{file_id}", "resources.files.retrieve_file"),
+    Route("DELETE", "/v1/files/{file_id}", "resources.files.delete_file"),
+    Route("GET", "/v1/files/{file_id}/content", "resources.files.retrieve_file_content"),
+    Route("POST", "/v1/vector_stores", "resources.vector_stores.create_vector_store"),
+    Route("GET", "/v1/vector_stores", "resources.vector_stores.list_vector_stores"),
+    Route("GET", "/v1/vector_stores/{vector_store_id}", "resources.vector_stores.retrieve_vector_store"),
+    Route("POST", "/v1/vector_stores/{vector_store_id}", "resources.vector_stores.modify_vector_store"),
+    Route("DELETE", "/v1/vector_stores/{vector_store_id}", "resources.vector_stores.delete_vector_store"),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/search", "resources.vector_stores.search_vector_store"),
+    Route("POST", "/v1/vector_stores/{vector_store_id}/files", "resources.vector_store_files.create_vector_store_file"),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/files", "resources.vector_store_files.list_vector_store_files"),
     Route("GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
-          vector_store_files.retrieve_vector_store_file),
+          "resources.vector_store_files.retrieve_vector_store_file"),
     Route("POST", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
-          vector_store_files.update_vector_store_file_attributes),
+          "resources.vector_store_files.update_vector_store_file_attributes"),
     Route("DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}",
-          vector_store_files.delete_vector_store_file),
+          "resources.vector_store_files.delete_vector_store_file"),
     Route("POST", "/v1/vector_stores/{vector_store_id}/file_batches",
-          vector_store_files.create_vector_store_file_batch),
+          "resources.vector_store_files.create_vector_store_file_batch"),
     Route("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
-          vector_store_files.retrieve_vector_store_file_batch),
+          "resources.vector_store_files.retrieve_vector_store_file_batch"),
     Route("POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
-          vector_store_files.cancel_vector_store_file_batch),
+          "resources.vector_store_files.cancel_vector_store_file_batch"),
     Route("GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
-          vector_store_files.list_vector_store_file_batch_files),
-    Route("POST", "/v1/responses", responses.create_response),
-    Route("POST", "/v1/responses/input_tokens", responses.count_input_tokens),
-    Route("GET", "/v1/responses/{response_id}", responses.retrieve_response),
-    Route("DELETE", "/v1/responses/{response_id}", responses.delete_response),
-    Route("POST", "/v1/responses/{response_id}/cancel", responses.cancel_response),
-    Route("GET", "/v1/responses/{response_id}/input_items", responses.list_input_items),
-    Route("POST", "/v1/conversations", conversations.create_conversation),
-    Route("GET", "/v1/conversations/{conversation_id}", conversations.retrieve_conversation),
-    Route("POST", "/v1/conversations/{conversation_id}", conversations.update_conversation),
-    Route("DELETE", "/v1/conversations/{conversation_id}", conversations.delete_conversation),
-    Route("GET", "/v1/conversations/{conversation_id}/items", conversations.list_conversation_items),
-    Route("POST", "/v1/conversations/{conversation_id}/items", conversations.create_conversation_items),
-    Route("GET", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.retrieve_conversation_item),
-    Route("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}", conversations.delete_conversation_item),
-    Route("GET", "/v1/console/me", account.retrieve_console_session),
-    Route("GET", "/v1/console/usage", account.retrieve_console_usage),
-    Route("GET", "/v1/console/responses", stored.list_stored_responses),
-    Route("GET", "/v1/console/conversations", stored.list_stored_conversations),
-    Route("GET", "/v1/console/keys", admin_keys.list_api_keys),
-    Route("POST", "/v1/console/keys", admin_keys.create_api_key),
-    Route("DELETE", "/v1/console/keys/{key_id}", admin_keys.delete_api_key),
-    Route("POST", "/v1/assistants", assistants.create_assistant),
-    Route("GET", "/v1/assistants", assistants.list_assistants),
-    Route("GET", "/v1/assistants/{assistant_id}", assistants.retrieve_assistant),
-    Route("POST", "/v1/assistants/{assistant_id}", assistants.modify_assistant),
-    Route("DELETE", "/v1/assistants/{assistant_id}", assistants.delete_assistant),
-    Route("POST", "/v1/threads", threads.create_thread),
-    Route("POST", "/v1/threads/runs", threads.create_thread_and_run),  # before /v1/threads/{thread_id}
-    Route("GET", "/v1/threads/{thread_id}", threads.retrieve_thread),
-    Route("POST", "/v1/threads/{thread_id}", threads.modify_thread),
-    Route("DELETE", "/v1/threads/{thread_id}", threads.delete_thread),
-    Route("POST", "/v1/threads/{thread_id}/messages", thread_messages.create_message),
-    Route("GET", "/v1/threads/{thread_id}/messages", thread_messages.list_messages),
-    Route("GET", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.retrieve_message),
-    Route("POST", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.modify_message),
-    Route("DELETE", "/v1/threads/{thread_id}/messages/{message_id}", thread_messages.delete_message),
-    Route("POST", "/v1/threads/{thread_id}/runs", thread_runs.create_run),
-    Route("GET", "/v1/threads/{thread_id}/runs", thread_runs.list_runs),
-    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}", thread_runs.retrieve_run),
-    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}", thread_runs.modify_run),
-    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", thread_runs.cancel_run),
-    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", thread_runs.submit_tool_outputs),
-    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", thread_runs.list_run_steps),
-    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", thread_runs.retrieve_run_step),
-    Route("POST", "/v1/batches", batches.create_batch),
-    Route("GET", "/v1/batches", batches.list_batches),
-    Route("GET", "/v1/batches/{batch_id}", batches.retrieve_batch),
-    Route("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch),
+          "resources.vector_store_files.list_vector_store_file_batch_files"),
+    Route("POST", "/v1/responses", "resources.responses.create_response"),
+    Route("POST", "/v1/responses/input_tokens", "resources.responses.count_input_tokens"),
+    Route("GET", "/v1/responses/{response_id}", "resources.responses.retrieve_response"),
+    Route("DELETE", "/v1/responses/{response_id}", "resources.responses.delete_response"),
+    Route("POST", "/v1/responses/{response_id}/cancel", "resources.responses.cancel_response"),
+    Route("GET", "/v1/responses/{response_id}/input_items", "resources.responses.list_input_items"),
+    Route("POST", "/v1/conversations", "resources.conversations.create_conversation"),
+    Route("GET", "/v1/conversations/{conversation_id}", "resources.conversations.retrieve_conversation"),
+    Route("POST", "/v1/conversations/{conversation_id}", "resources.conversations.update_conversation"),
+    Route("DELETE", "/v1/conversations/{conversation_id}", "resources.conversations.delete_conversation"),
+    Route("GET", "/v1/conversations/{conversation_id}/items", "resources.conversations.list_conversation_items"),
+    Route("POST", "/v1/conversations/{conversation_id}/items", "resources.conversations.create_conversation_items"),
+    Route("GET", "/v1/conversations/{conversation_id}/items/{item_id}",
+          "resources.conversations.retrieve_conversation_item"),
+    Route("DELETE", "/v1/conversations/{conversation_id}/items/{item_id}",
+          "resources.conversations.delete_conversation_item"),
+    Route("GET", "/v1/console/me", "console.account.retrieve_console_session"),
+    Route("GET", "/v1/console/usage", "console.account.retrieve_console_usage"),
+    Route("GET", "/v1/console/responses", "console.stored.list_stored_responses"),
+    Route("GET", "/v1/console/conversations", "console.stored.list_stored_conversations"),
+    Route("GET", "/v1/console/keys", "console.admin_keys.list_api_keys"),
+    Route("POST", "/v1/console/keys", "console.admin_keys.create_api_key"),
+    Route("DELETE", "/v1/console/keys/{key_id}", "console.admin_keys.delete_api_key"),
+    Route("POST", "/v1/assistants", "resources.assistants.create_assistant"),
+    Route("GET", "/v1/assistants", "resources.assistants.list_assistants"),
+    Route("GET", "/v1/assistants/{assistant_id}", "resources.assistants.retrieve_assistant"),
+    Route("POST", "/v1/assistants/{assistant_id}", "resources.assistants.modify_assistant"),
+    Route("DELETE", "/v1/assistants/{assistant_id}", "resources.assistants.delete_assistant"),
+    Route("POST", "/v1/threads", "resources.threads.create_thread"),
+    Route("POST", "/v1/threads/runs", "resources.threads.create_thread_and_run"),  # before /v1/threads/{thread_id}
+    Route("GET", "/v1/threads/{thread_id}", "resources.threads.retrieve_thread"),
+    Route("POST", "/v1/threads/{thread_id}", "resources.threads.modify_thread"),
+    Route("DELETE", "/v1/threads/{thread_id}", "resources.threads.delete_thread"),
+    Route("POST", "/v1/threads/{thread_id}/messages", "resources.thread_messages.create_message"),
+    Route("GET", "/v1/threads/{thread_id}/messages", "resources.thread_messages.list_messages"),
+    Route("GET", "/v1/threads/{thread_id}/messages/{message_id}", "resources.thread_messages.retrieve_message"),
+    Route("POST", "/v1/threads/{thread_id}/messages/{message_id}", "resources.thread_messages.modify_message"),
+    Route("DELETE", "/v1/threads/{thread_id}/messages/{message_id}", "resources.thread_messages.delete_message"),
+    Route("POST", "/v1/threads/{thread_id}/runs", "resources.thread_runs.create_run"),
+    Route("GET", "/v1/threads/{thread_id}/runs", "resources.thread_runs.list_runs"),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}", "resources.thread_runs.retrieve_run"),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}", "resources.thread_runs.modify_run"),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", "resources.thread_runs.cancel_run"),
+    Route("POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+          "resources.thread_runs.submit_tool_outputs"),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", "resources.thread_runs.list_run_steps"),
+    Route("GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", "resources.thread_runs.retrieve_run_step"),
+    Route("POST", "/v1/batches", "resources.batches.create_batch"),
+    Route("GET", "/v1/batches", "resources.batches.list_batches"),
+    Route("GET", "/v1/batches/{batch_id}", "resources.batches.retrieve_batch"),
+    Route("POST", "/v1/batches/{batch_id}/cancel", "resources.batches.cancel_batch"),
 ]
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 
