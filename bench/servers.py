@@ -56,12 +56,12 @@ def standin_server(state: pathlib.Path) -> BenchServer:
 
 
 def reference_server(state: pathlib.Path) -> BenchServer:
-    """The minimal Python forwarder with the stand-in bound as `AI`. Python Workers take their
-    vendored modules from python_modules/ next to the config: a link to the repo's."""
+    """The minimal Python forwarder with the stand-ins bound as the worker has them. Python Workers
+    take their vendored modules from python_modules/ next to the config: a link to the repo's."""
     if not (REFERENCE / "python_modules").is_symlink():
         (REFERENCE / "python_modules").symlink_to("../../python_modules", target_is_directory=True)
-    return BenchServer(["-c", str(REFERENCE / "wrangler.toml"), "-c", "ai-standin/wrangler.toml"],
-                       *REFERENCE_READY, state, RESULTS / "reference.log")
+    return BenchServer(["-c", str(REFERENCE / "wrangler.toml"), "-c", "ai-standin/wrangler.toml",
+                        "-c", "vectorize-standin/wrangler.toml"], *REFERENCE_READY, state, RESULTS / "reference.log")
 
 
 def first_200(server: DevServer, path: str, headers: dict = None, body: dict = None,

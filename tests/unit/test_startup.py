@@ -49,3 +49,10 @@ def test_a_route_loads_its_resource_module_when_it_is_first_served():
 def test_a_queue_message_kind_loads_its_handler_when_it_first_arrives():
     loaded = loaded_after("from api import jobs\njobs._load(jobs.HANDLERS['ingest'])")
     assert "api.vector_stores.ingest" in loaded and not any(m.startswith("api.responses.") for m in loaded)
+
+
+def test_chat_loads_the_json_schema_compiler_only_with_a_schema():
+    loaded = loaded_after("from api import routes\nroutes.match('POST', '/v1/chat/completions')[0].handler")
+    assert "api.resources.chat" in loaded and "fastjsonschema" not in loaded
+    loaded = loaded_after("from api.generation import structured\nstructured.validator('{}')")
+    assert "fastjsonschema" in loaded

@@ -4,8 +4,6 @@ import functools
 import json
 from typing import Callable, Optional
 
-import fastjsonschema
-
 from api import safejson
 from api.catalog import JSON_MODE, ModelSpec
 from api.errors import InvalidRequest, UnsupportedParameter, UpstreamError
@@ -48,6 +46,7 @@ class _NoRemoteRefs(dict):
 
 
 def _refuse_remote(uri: str):
+    import fastjsonschema  # noqa: PLC0415 - as in validator()
     raise fastjsonschema.JsonSchemaDefinitionException(f"remote $ref {uri!r} is not allowed")
 
 
@@ -55,6 +54,7 @@ def _refuse_remote(uri: str):
 def validator(schema_json: str, param: str = _SCHEMA_PARAM) -> Callable:
     """The compiled check of a client's schema; a schema that does not compile, or is over
     MAX_SCHEMA_CHARS of JSON, is a 400 on `param`."""
+    import fastjsonschema  # noqa: PLC0415 - loaded with the first schema, not with every chat request
     if len(schema_json) > MAX_SCHEMA_CHARS:
         raise InvalidRequest(f"Invalid JSON schema in '{param}': it is over {MAX_SCHEMA_CHARS} characters of JSON.",
                              param=param, code="invalid_value")
@@ -81,6 +81,7 @@ def checker(fmt: Optional[ResponseFormat], model: str) -> Optional[Check]:
         if fmt.type == "json_object" and not isinstance(value, dict):
             raise UpstreamError(f"{model} returned JSON that is not an object.", code="invalid_model_output")
         if validate:
+            import fastjsonschema  # noqa: PLC0415 - validator() has loaded it
             try:
                 validate(value)
             except fastjsonschema.JsonSchemaValueException as exc:
