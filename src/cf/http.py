@@ -119,7 +119,8 @@ class _FormGate:
 def js_response(response, deps: Deps):
     headers = dict(response.headers)
     if isinstance(response, StreamResponse):
-        return js.Response.new(_body(response, deps), to_js_object({"status": response.status, "headers": headers}))
+        return js.Response.new(_Body(response, deps).readable,
+                               to_js_object({"status": response.status, "headers": headers}))
     body = response.body
     if isinstance(body, (dict, list)):
         body = json.dumps(body, separators=(",", ":"))
@@ -135,35 +136,36 @@ QUEUED_BYTES = 64 * 1024  # of frames the client has not read yet, before we hol
 SLOW_CLIENT_WAIT_MS = 10
 
 
-def _body(response: StreamResponse, deps: Deps):
-    """A ReadableStream the frames are enqueued into as they are produced: it goes out at once. No
-    promise per frame crosses into Python (a writer's awaited write cost ~0.1 ms of CPU each)."""
-    source = {}
+class _Body:
+    """A stream response's body: a ReadableStream that goes out at once, the frames enqueued into it
+    as an api.pump.Pump produces them. No promise per frame crosses into Python (a writer's
+    awaited write cost ~0.1 ms of CPU each, bench/cpu.py)."""
 
-    def emit(text: str):
-        source["controller"].enqueue(to_js(text.encode()))
-        if source["controller"].desiredSize <= 0:  # the client reads slower than the model writes
+    def __init__(self, response: StreamResponse, deps: Deps):
+        self.deps = deps
+        self.pump = Pump(response.events, self.emit, self.done)
+        self.on_cancel, on_start = create_proxy(self.cancel), create_proxy(self.start)
+        strategy = js.ByteLengthQueuingStrategy.new(to_js_object({"highWaterMark": QUEUED_BYTES}))
+        self.readable = js.ReadableStream.new(to_js_object({"start": on_start, "cancel": self.on_cancel}), strategy)
+        on_start.destroy()
+        self.pump.start()
+
+    def start(self, controller) -> None:
+        self.controller, self.enqueue = controller, controller.enqueue
+
+    def emit(self, text: str):
+        self.enqueue(to_js(text.encode()))
+        if self.controller.desiredSize <= 0:  # the client reads slower than the model writes
             return js.scheduler.wait(SLOW_CLIENT_WAIT_MS)
         return None
 
-    def done(escaped):
-        source["cancel"].destroy()
+    def done(self, escaped) -> None:
+        self.on_cancel.destroy()
         if escaped is not None:
-            deps.log(f"stream failed: {type(escaped).__name__}: {escaped}")
-        if not pump.cancelled:
-            source["controller"].close()
+            self.deps.log(f"stream failed: {type(escaped).__name__}: {escaped}")
+        if not self.pump.cancelled:
+            self.controller.close()
 
-    def cancel(*_):
-        deps.log("stream: client disconnected")
-        pump.cancel()
-
-    def start(controller):
-        source["controller"] = controller
-
-    pump = Pump(response.events, emit, done)
-    source["cancel"], start = create_proxy(cancel), create_proxy(start)
-    strategy = js.ByteLengthQueuingStrategy.new(to_js_object({"highWaterMark": QUEUED_BYTES}))
-    readable = js.ReadableStream.new(to_js_object({"start": start, "cancel": source["cancel"]}), strategy)
-    start.destroy()
-    pump.start()
-    return readable
+    def cancel(self, *_) -> None:
+        self.deps.log("stream: client disconnected")
+        self.pump.cancel()

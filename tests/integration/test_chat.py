@@ -154,6 +154,18 @@ def test_stream_is_incremental(client):
     assert arrivals[-1] - arrivals[0] >= 0.6
 
 
+def test_a_client_that_reads_slowly_gets_the_whole_stream(http):
+    # ~1.5 MB of frames, far more than the worker queues for a client (64 KiB) before it holds the
+    # model's stream back: nothing is lost or reordered while it waits for the reader.
+    words = 12000
+    with http.stream("POST", "/v1/chat/completions", json={
+            "model": NATIVE, "messages": user(f"[[words:{words}]]"), "max_tokens": words, "stream": True}) as response:
+        time.sleep(2)
+        payloads = sse_payloads(response)
+    text = "".join(p["choices"][0]["delta"].get("content") or "" for p in payloads[:-1] if p["choices"])
+    assert text == " ".join(f"w{i}" for i in range(1, words + 1)) and payloads[-1] == "[DONE]"
+
+
 def test_stream_reassembles_events_split_across_reads(client):
     chunks = streamed(client, model=OPENAI_SHAPED, messages=user("[[split]] split into halves"),
                       stream_options={"include_usage": True}, **no_thinking(OPENAI_SHAPED))
