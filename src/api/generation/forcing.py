@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-import fastjsonschema
-
 from api import safejson
 from api.catalog import JSON_MODE, ModelSpec
 from api.errors import ModelOutputError
@@ -163,6 +161,7 @@ def _check_arguments(tool_call: ToolCall, validate: Optional[Callable], model: s
         raise ModelOutputError(f"{model} called '{tool_call.name}' with arguments that are not a JSON "
                                "object.", code="invalid_tool_arguments")
     if validate is not None:
+        import fastjsonschema  # noqa: PLC0415 - structured.validator() has loaded it
         try:
             validate(arguments)
         except fastjsonschema.JsonSchemaValueException as exc:
