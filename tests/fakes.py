@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Sequence
 
 from api import ssrf
 from api.errors import InvalidRequest
-from api.pump import Feed
+from api.feed import Feed
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ import js
 from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 
 from api.errors import UpstreamError, workers_ai_error
-from api.pump import Feed
+from api.feed import Feed
 from api.web import ByteList
 from cf.binary import JsBinary
 from cf.convert import dispose, settled, to_js_object

@@ -5,7 +5,6 @@ import json
 from typing import Dict, List, Optional
 
 from api import app, catalog
-from api.pump import Pump
 from api.web import ApiRequest, StreamResponse
 
 AUTH = {"authorization": "Bearer sk-test"}  # the deps fixture's local dev key
@@ -44,18 +43,10 @@ def error(message: str, param=None, code=None, type: str = "invalid_request_erro
 
 
 def frames(response: StreamResponse) -> List[str]:
-    """The frames of a stream response, run as the edge runs them: stepped by an api.pump.Pump (what
-    it emits at once is split back into frames)."""
     assert isinstance(response, StreamResponse), response
 
     async def collect():
-        emitted, ended = [], asyncio.get_running_loop().create_future()
-        pump = Pump(response.events, emitted.append, ended.set_result)
-        pump.start()
-        escaped = await ended
-        if escaped is not None:
-            raise escaped
-        return [frame + "\n\n" for frame in "".join(emitted).split("\n\n")[:-1]]
+        return [frame async for frame in response.events]
     return run(collect())
 
 

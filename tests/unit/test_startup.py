@@ -33,7 +33,7 @@ def loaded_after(code: str) -> list:
 
 
 def test_the_edge_imports_the_app_and_the_jobs_table():
-    assert {"api.app", "api.jobs", "api.pump"} <= set(startup_imports())
+    assert {"api.app", "api.jobs", "api.feed"} <= set(startup_imports())
 
 
 def test_start_up_loads_nothing_heavy():
