@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
-HEAVY = ("api.resources.", "api.types.", "api.generation.", "api.responses.", "api.vector_stores.ingest",
-         "api.media.", "pydantic", "fastjsonschema", "pypdf")
+HEAVY = ("api.resources.", "api.types.", "api.generation.", "api.responses.", "api.assistants.", "api.batches.",
+         "api.vector_stores.ingest", "api.media.", "pydantic", "fastjsonschema", "pypdf")
 
 
 def startup_imports() -> list:
