@@ -5,7 +5,6 @@ import json
 from typing import Dict, List, Optional, Tuple
 
 from api import pages, stored
-from api.errors import NotFound
 from api.ports import Deps, Row, Statement
 from api.types.chat import ChatCompletionCreateParams
 
@@ -47,11 +46,8 @@ def _message(message_id: str, message: dict) -> dict:
 
 
 async def find(deps: Deps, owner: str, completion_id: str) -> Row:
-    rows = await deps.db.query(f"SELECT {COLUMNS} FROM chat_completions WHERE id = ? AND owner = ?",
-                               (completion_id, owner))
-    if not rows:
-        raise NotFound(f"No chat completion found with id '{completion_id}'.", param="completion_id")
-    return rows[0]
+    return await stored.owned(deps, "chat_completions", COLUMNS, completion_id, owner, "chat completion",
+                              "completion_id")
 
 
 async def load(deps: Deps, row: Row) -> dict:
