@@ -182,3 +182,18 @@ def test_stream_usage_is_recorded_once(deps):
     events(response)
     run(drain(deps))
     assert [(e["prompt_tokens"], e["completion_tokens"]) for e in deps.jobs.sent] == [(4, 2)]
+
+
+def test_verbosity_is_said_to_the_model(deps):
+    create(deps, native("ok"), input="Explain", instructions="Be kind.", text={"verbosity": "low"})
+    assert sent_messages(deps)[0] == {"role": "system",
+                                      "content": "Be kind.\n\nAnswer as briefly as the question allows."}
+
+
+@pytest.mark.parametrize("fields,param", [
+    ({"stream_options": {"include_obfuscation": False}}, "stream_options"),
+    ({"stream": True, "stream_options": {"include_obfuscation": True}}, "stream_options.include_obfuscation"),
+])
+def test_stream_options_are_checked(deps, fields, param):
+    response = create(deps, input="x", **fields)
+    assert (response.status, response.body["error"]["param"]) == (400, param)

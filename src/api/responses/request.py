@@ -31,6 +31,9 @@ SEARCH_TOOL = {"type": "function", "function": {
         "type": "array", "items": {"type": "string"},
         "description": "One or more search queries that together cover what the user asked."}},
         "required": ["queries"]}}}
+# text.verbosity as an instruction: no Workers AI model has the setting ("medium" is the default).
+VERBOSITY = {"low": "Answer as briefly as the question allows.",
+             "high": "Answer thoroughly, with detail and examples."}
 # Chat parameter names in errors the engine raises → the Responses request's names.
 RENAMED = {"response_format": "text.format", "max_completion_tokens": "max_output_tokens",
            "reasoning_effort": "reasoning.effort", "logprobs": "include"}
@@ -46,6 +49,7 @@ class Prepared:
     max_tool_calls: Optional[int] = None
     include: Set[str] = field(default_factory=set)
     summary: bool = False  # reasoning.summary asked for: the reasoning goes out as its summary
+    hint: Optional[str] = None  # text.verbosity, said to the model (open models take no such setting)
 
 
 def _tool_kind(kind: str) -> str:
@@ -132,6 +136,12 @@ def _refuse(params: ResponseCreateParams) -> None:
             why = ("open models' reasoning is returned in the clear, never encrypted"
                    if name == "reasoning.encrypted_content" else "it names output that is never produced here")
             raise UnsupportedParameter(f"include[{index}]", f"'{name}' is not supported: {why}")
+    if params.stream_options is not None and not params.stream:
+        raise InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                             param="stream_options")
+    if params.stream_options and params.stream_options.include_obfuscation:
+        raise UnsupportedParameter("stream_options.include_obfuscation",
+                                   "is not supported: stream events carry no obfuscation padding")
     if params.background and params.store is False:
         raise InvalidRequest("Background responses must be stored: 'background' needs 'store' true.",
                              param="background")
@@ -164,7 +174,8 @@ def prepare(params: ResponseCreateParams, deps: Deps) -> Prepared:
                              param="top_logprobs")
     chat = {name: value for name, value in chat.items() if value is not None}
     summary = bool(reasoning and (reasoning.summary or reasoning.generate_summary))
-    return Prepared(spec, chat, file_search, params.max_tool_calls, include, summary)
+    verbosity = params.text.verbosity if params.text else None
+    return Prepared(spec, chat, file_search, params.max_tool_calls, include, summary, VERBOSITY.get(verbosity))
 
 
 def renamed(exc: ApiError) -> ApiError:

@@ -44,7 +44,8 @@ async def pending(params: ResponseCreateParams, owner: str, deps: Deps) -> Pendi
 async def context(deps: Deps, job: Pending) -> List[dict]:
     """The chat messages of the response's whole context."""
     params = job.params
-    messages = [{"role": "developer", "content": params.instructions}] if params.instructions else []
+    said = [text for text in (params.instructions, job.prepared.hint) if text]
+    messages = [{"role": "developer", "content": "\n\n".join(said)}] if said else []
     if params.previous_response_id:
         history = await store.history(deps, job.owner, params.previous_response_id)
         messages += await inputs.to_messages(deps, job.owner, history, "previous_response_id")

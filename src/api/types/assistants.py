@@ -5,7 +5,7 @@ from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, root_validator, validator
 
-from api.types.chat import FunctionName, ResponseFormat
+from api.types.chat import FunctionName, NamedFunction, ResponseFormat
 from api.types.common import Metadata, Object, Params, at_most_16, number
 from api.types.vector_stores import MAX_FILE_IDS, ChunkingStrategy
 
@@ -171,10 +171,6 @@ class TruncationStrategy(Params):
         if values["type"] == "last_messages" and values.get("last_messages") is None:
             raise ValueError("a last_messages truncation_strategy needs 'last_messages'")
         return values
-
-
-class NamedFunction(Params):
-    name: StrictStr
 
 
 class NamedToolChoice(Params):

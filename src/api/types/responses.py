@@ -123,6 +123,10 @@ class TextParam(Params):
     verbosity: Optional[Literal["low", "medium", "high"]] = None
 
 
+class StreamOptions(Params):
+    include_obfuscation: Optional[StrictBool] = None
+
+
 class ReasoningParam(Params):
     effort: Optional[Literal["none", "minimal", "low", "medium", "high"]] = None
     summary: Optional[Literal["auto", "concise", "detailed"]] = None
@@ -157,7 +161,7 @@ class ResponseCreateParams(Params):
     store: Optional[StrictBool] = None
     background: Optional[StrictBool] = None
     stream: Optional[StrictBool] = None
-    stream_options: Optional[Object] = None
+    stream_options: Optional[StreamOptions] = None
     previous_response_id: Optional[StrictStr] = None
     conversation: Optional[Union[StrictStr, ConversationRef]] = None
     prompt: Optional[Any] = None
