@@ -7,7 +7,8 @@ from api.errors import ApiError, InvalidRequest, UnsupportedParameter
 from api.ports import Deps
 from api.responses import request as responses
 from api.responses.request import FILE_SEARCH, Prepared
-from api.types.assistants import FileSearchToolParam, FunctionToolParam, ToolResources
+from api.types.assistants import FileSearchToolParam, ToolResources
+from api.types.chat import ToolParam
 from api.types.responses import ResponseCreateParams
 from api.types.vector_stores import AUTO
 from api.validate import parse
@@ -25,7 +26,7 @@ def tools(given: List[dict], param: str = "tools") -> List[dict]:
     for index, data in enumerate(given):
         where, kind = f"{param}[{index}]", data.get("type") if isinstance(data, dict) else None
         if kind == "function":
-            function = parse(FunctionToolParam, data, where).function
+            function = parse(ToolParam, data, where).function
             if function.name in names:
                 raise InvalidRequest(f"Duplicate function name '{function.name}' in '{param}'.",
                                      param=f"{where}.function.name", code="invalid_value")

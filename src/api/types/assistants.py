@@ -5,7 +5,7 @@ from typing import List, Literal, Optional, Union
 
 from pydantic.v1 import Field, StrictBool, StrictStr, conint, constr, root_validator, validator
 
-from api.types.chat import FunctionName, NamedFunction, ResponseFormat
+from api.types.chat import NamedFunction, ResponseFormat
 from api.types.common import Metadata, Object, Params, at_most_16, number
 from api.types.vector_stores import MAX_FILE_IDS, ChunkingStrategy
 
@@ -37,18 +37,6 @@ class FileSearchOptions(Params):
 class FileSearchToolParam(Params):
     type: Literal["file_search"]
     file_search: Optional[FileSearchOptions] = None
-
-
-class FunctionObject(Params):
-    name: FunctionName
-    description: Optional[StrictStr] = None
-    parameters: Optional[Object] = None
-    strict: Optional[StrictBool] = None
-
-
-class FunctionToolParam(Params):
-    type: Literal["function"]
-    function: FunctionObject
 
 
 class NewVectorStore(Params):
