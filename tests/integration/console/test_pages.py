@@ -1,10 +1,14 @@
 """The console's pages in headless Chromium: sign-in (the key stays out of the page and cookies),
 usage chart and table that follow new requests, stored objects with their JSON, and keys (refused
-to a non-admin key; created once and revoked by an admin key)."""
+to a non-admin key; created once, limited and revoked by an admin key)."""
 import time
 
+import openai
+import pytest
+from playwright.sync_api import expect
+
 from integration.console.conftest import screenshot, sign_in, visit
-from integration.devserver import sdk
+from integration.devserver import fresh_minute, sdk
 
 LOCAL_KEY = "sk-local-dev"
 
@@ -101,3 +105,28 @@ def test_admin_creates_a_key_once_and_revokes_it(page, server, admin):
     row.locator("button.danger").click()
     row.locator("button:has-text('Really revoke?')").click()
     page.wait_for_selector("#keys-table tr.revoked:has-text('made in the console')")
+
+
+def test_admin_limits_a_new_key_to_one_request_a_minute(page, server, admin):
+    sign_in(page, admin["key"])
+    visit(page, "keys")
+    page.fill("#key-name", "limited in the console")
+    page.click("#key-form button[type=submit]")
+    page.wait_for_selector("#key-created:not([hidden])")
+    secret = page.text_content("#key-secret")
+    page.click("#key-done")
+    row = page.locator("#keys-table tbody tr", has_text="limited in the console")
+    expect(row.locator("td.limits")).to_have_text("none")
+    row.locator("button.edit-limits").click()
+    page.fill("#limit-requests_per_minute", "1")
+    page.fill("#limit-models", "gpt-4o-mini, text-embedding-3-small")
+    screenshot(page, "keys-limits")
+    page.click("#limits-form button[type=submit]")
+    page.wait_for_selector("#limits-form", state="hidden")
+    expect(row.locator("td.limits")).to_have_text("1/min · models: gpt-4o-mini, text-embedding-3-small")
+    client = sdk(server, secret)
+    fresh_minute()
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "first"}])
+    with pytest.raises(openai.RateLimitError) as refused:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "second"}])
+    assert (refused.value.status_code, refused.value.code) == (429, "rate_limit_exceeded")
