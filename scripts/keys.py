@@ -5,7 +5,8 @@
                                    prints the new key once; only its hash is stored; admin keys may
                                    manage keys in the console
   keys.py list                     keys, admin flags and limits
-  keys.py limits KEY_ID [LIMITS]   set limits (running isolates see them within a minute)
+  keys.py limits KEY_ID [LIMITS]   set limits (running isolates see them within a minute); the
+                                   console's Keys page does the same, through api.key_limits
   keys.py revoke KEY_ID
   keys.py usage [--days N]         requests and tokens per key and model per day
 
@@ -14,7 +15,8 @@ LIMITS (each optional; "none" removes one): --requests-per-minute N, --tokens-pe
 (OpenAI names or Workers AI ids; a name allows every name of the same model).
 
 It drives `wrangler d1 execute`, which takes no bound parameters, so every value is either
-generated here or passed through `literal()` (SQLite string quoting, NUL refused).
+generated here or passed through `literal()` (SQLite string quoting, NUL refused). Limits are
+validated and their upsert built by the worker's own api.key_limits (src/ is put on the path).
 """
 import argparse
 import hashlib
@@ -27,6 +29,11 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.append(str(ROOT / "python_modules"))  # the worker's pydantic, for a Python that has none
+
+from api import key_limits  # noqa: E402  (the worker's code, found through the path above)
+from api.errors import ApiError  # noqa: E402
 
 
 def literal(value) -> str:
@@ -54,45 +61,48 @@ def d1(args, sql: str) -> list:
     return json.loads(done.stdout)[0]["results"]
 
 
-LIMITS = {"requests_per_minute": "requests-per-minute", "tokens_per_day": "tokens-per-day",
-          "tokens_per_month": "tokens-per-month", "models": "models"}
+OPTIONS = {column: column.replace("_", "-") for column in key_limits.COLUMNS}  # --requests-per-minute
 NONE = "none"
 
 
 def limit_value(text: str):
-    """A limit from the command line: a positive integer, or "none" (no limit)."""
+    """A limit as the API takes it: "none" is null, integer text an integer; other text stays text,
+    which api.key_limits refuses as the console's route would."""
     if text == NONE:
-        return NONE
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', not {text!r}")
-    return int(text)
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def models_value(text: str):
-    if text == NONE:
-        return NONE
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected model names separated by commas, or 'none'")
-    return json.dumps(names)
+    return None if text == NONE else [name for name in text.split(",") if name.strip()]
 
 
 def add_limit_options(parser) -> None:
-    for column, option in LIMITS.items():
-        parser.add_argument(f"--{option}", dest=column, type=models_value if column == "models" else limit_value)
+    for column, option in OPTIONS.items():
+        parser.add_argument(f"--{option}", dest=column, default=argparse.SUPPRESS,
+                            type=models_value if column == "models" else limit_value)
+
+
+def rendered(statement) -> str:
+    """A statement with bound parameters as SQL text: each ? replaced by its value's literal()."""
+    sql, params = statement
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1
+    return parts[0] + "".join(literal(value) + part for value, part in zip(params, parts[1:]))
 
 
 def limits_sql(key_id: str, args) -> str:
-    """The upsert of the limits given on the command line ("" when none were)."""
-    given = {column: getattr(args, column) for column in LIMITS if getattr(args, column) is not None}
-    if not given:
-        return ""
-    values = {column: None if value == NONE else value for column, value in given.items()}
-    columns = ["key_id", *values, "updated_at"]
-    row = [key_id, *values.values(), int(time.time())]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in [*values, "updated_at"])
-    return (f"INSERT INTO key_limits ({', '.join(columns)}) VALUES ({', '.join(literal(v) for v in row)}) "
-            f"ON CONFLICT (key_id) DO UPDATE SET {updates}")
+    """The upsert of the limits given on the command line ("" when none were), validated and built
+    by api.key_limits, the same as the console's POST /v1/console/keys/{key_id}/limits."""
+    given = {column: getattr(args, column) for column in OPTIONS if hasattr(args, column)}
+    try:
+        statement = key_limits.upsert(key_id, given, time.time())
+    except ApiError as exc:
+        raise SystemExit(f"--{OPTIONS[exc.param.partition('[')[0]]}: {exc.message}") from None
+    return rendered(statement) if statement else ""
 
 
 def create(args) -> None:

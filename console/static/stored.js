@@ -1,7 +1,7 @@
 // Stored objects of the signed-in key's owner, one list per kind, each object's JSON one click
-// away. A new kind of stored object is one entry in KINDS: where its list is, where one object's
-// JSON is, and the columns to show. (OpenAI has no list of responses or conversations: the
-// console's own routes list them.)
+// away. A new kind of stored object is one entry in KINDS: where its list is (and the query it
+// needs to list newest first), where one object's JSON is, and the columns to show. (OpenAI has no
+// list of responses or conversations: the console's own routes list them.)
 import { api } from "./api.js";
 import { $, clear, dateOf, h } from "./dom.js";
 
@@ -14,6 +14,11 @@ export const KINDS = [
     columns: { filename: String, purpose: String, bytes: String, created_at: dateOf } },
   { title: "Vector stores", list: "/v1/vector_stores", item: "/v1/vector_stores",
     columns: { name: String, status: String, usage_bytes: String, created_at: dateOf } },
+  { title: "Batches", list: "/v1/batches", item: "/v1/batches",
+    columns: { endpoint: String, status: String, input_file_id: String, created_at: dateOf } },
+  // OpenAI lists stored chat completions oldest first unless asked otherwise.
+  { title: "Chat completions", list: "/v1/chat/completions", query: { order: "desc" }, item: "/v1/chat/completions",
+    columns: { model: String, created: dateOf } },
 ];
 const PAGE = 20;
 
@@ -23,7 +28,7 @@ export async function open() {
     const card = h("div", { class: "card" }, h("h2", {}, kind.title));
     lists.append(card);
     try {
-      const page = await api(`${kind.list}?limit=${PAGE}`);
+      const page = await api(`${kind.list}?${new URLSearchParams({ limit: PAGE, ...kind.query })}`);
       card.append(...listTable(kind, page));
     } catch (error) {
       card.append(h("p", { class: "error" }, error.message));

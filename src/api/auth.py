@@ -47,6 +47,14 @@ async def authenticate(req: ApiRequest, deps: Deps) -> ApiKey:
     return key
 
 
+def forget(deps: Deps, key_id: str) -> None:
+    """Drops the key from this isolate's cache, so its next request reads it (revoked, new limits)
+    again; other isolates see the change within CACHE_SECONDS."""
+    for digest, (key, _) in list(deps.isolate.keys.items()):
+        if key.id == key_id:
+            del deps.isolate.keys[digest]
+
+
 async def by_id(deps: Deps, key_id: str) -> Optional[ApiKey]:
     """The key as authenticate() makes it (limits, token totals), for work done later on its behalf
     (batch lines); None once it is revoked."""

@@ -100,6 +100,7 @@ ROUTES: List[Route] = [
     Route("GET", "/v1/console/keys", "console.admin_keys.list_api_keys"),
     Route("POST", "/v1/console/keys", "console.admin_keys.create_api_key"),
     Route("DELETE", "/v1/console/keys/{key_id}", "console.admin_keys.delete_api_key"),
+    Route("POST", "/v1/console/keys/{key_id}/limits", "console.admin_keys.update_api_key_limits"),
     Route("POST", "/v1/assistants", "resources.assistants.create_assistant"),
     Route("GET", "/v1/assistants", "resources.assistants.list_assistants"),
     Route("GET", "/v1/assistants/{assistant_id}", "resources.assistants.retrieve_assistant"),

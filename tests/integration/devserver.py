@@ -129,3 +129,9 @@ def keys(server, *args) -> dict:
 
 def sdk(server, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.url + "/v1", api_key=key, max_retries=0)
+
+
+def fresh_minute(margin: float = 15.0) -> None:
+    """The Rate Limiting binding's windows are wall-clock minutes: start a counting test well inside one."""
+    if time.time() % 60 > 60 - margin:
+        time.sleep(60 - time.time() % 60 + 0.5)

@@ -1,6 +1,7 @@
 """Popular clients pointed at the worker with their defaults, as a new user would: LangChain
-(embeddings, which send token ids, and structured output), instructor, and the OpenAI Agents SDK
-(over chat completions). Each is pinned in pyproject's dev group."""
+(embeddings, which send token ids, and structured output), LlamaIndex (chat, stream, embeddings),
+instructor, and the OpenAI Agents SDK (over chat completions). Each is pinned in pyproject's dev
+group (or dev-no-deps)."""
 import gzip
 import hashlib
 import json
@@ -11,6 +12,9 @@ import instructor
 import pytest
 from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_tracing_disabled
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
+from llama_index.core.llms import ChatMessage
+from llama_index.embeddings.openai import OpenAIEmbedding
+from llama_index.llms.openai import OpenAI as LlamaIndexOpenAI
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
@@ -64,6 +68,22 @@ def test_langchain_structured_output(server):
     assert isinstance(city, City)
     called = chat.with_structured_output(City, method="function_calling").invoke("[[call]] Tell me about Oslo.")
     assert isinstance(called, City)
+
+
+def test_llama_index_chat_stream_and_embeddings(server, client):
+    llm = LlamaIndexOpenAI(model="gpt-4o-mini", api_base=server.url + "/v1", api_key=LOCAL_KEY, max_retries=0)
+    assert llm.complete("complete me").text == "Echo: complete me"
+    answer = llm.chat([ChatMessage(role="system", content="be brief"), ChatMessage(role="user", content="chat me")])
+    assert answer.message.content == "Echo: chat me"
+    deltas = [part.delta for part in llm.stream_chat([ChatMessage(role="user", content="stream me please")])]
+    assert len([d for d in deltas if d]) > 1 and "".join(deltas) == "Echo: stream me please"  # in pieces
+    embed = OpenAIEmbedding(model="text-embedding-3-small", api_base=server.url + "/v1", api_key=LOCAL_KEY,
+                            max_retries=0)
+    query = embed.get_query_embedding("The quick brown fox")
+    documents = embed.get_text_embedding_batch(["first document", "second document"])
+    assert [len(d) for d in documents] == [len(query)] * 2
+    direct = client.embeddings.create(model="text-embedding-3-small", input="The quick brown fox").data[0].embedding
+    assert unit(query) == unit(direct)
 
 
 def test_instructor_extracts_a_model(client):

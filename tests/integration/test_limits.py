@@ -6,19 +6,13 @@ import time
 import openai
 import pytest
 
-from integration.devserver import keys, sdk
+from integration.devserver import fresh_minute, keys, sdk
 
 HELLO = [{"role": "user", "content": "hello there"}]
 
 
 def limited_key(server, *options) -> dict:
     return keys(server, "create", "--name", "limited", *options)
-
-
-def fresh_minute(margin: float = 15.0) -> None:
-    """The binding's windows are wall-clock minutes: start a counting test well inside one."""
-    if time.time() % 60 > 60 - margin:
-        time.sleep(60 - time.time() % 60 + 0.5)
 
 
 def test_requests_per_minute_through_the_sdk(server):

@@ -7,7 +7,8 @@ import pytest
 from integration.devserver import ROOT, tool_env
 
 FAMILIES = ["models", "chat", "chat_stream", "chat_tools", "completions", "embeddings", "images", "audio",
-            "moderations", "files", "vector_stores", "responses", "conversations", "assistants"]
+            "moderations", "files", "vector_stores", "responses", "conversations", "assistants", "batches",
+            "stored_chat_completions"]
 
 
 @pytest.fixture(scope="module")

@@ -98,6 +98,7 @@ NOT_OWNED = {
     ("GET", "/v1/console/keys"): "admin keys only, 403 for others (tests/integration/console)",
     ("POST", "/v1/console/keys"): "admin keys only",
     ("DELETE", "/v1/console/keys/{key_id}"): "admin keys only",
+    ("POST", "/v1/console/keys/{key_id}/limits"): "admin keys only",
 }
 ROUTE_CASES = {**{route: "object" for route in OBJECT_ROUTES}, **{route: "list" for route in LIST_ROUTES},
                **NOT_OWNED}

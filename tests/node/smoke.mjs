@@ -1,8 +1,8 @@
 // Smoke test of every endpoint family with the official `openai` npm package (pinned in
 // package-lock.json) against a running worker: node tests/node/smoke.mjs BASE_URL API_KEY.
 // Prints one `ok NAME` or `not ok NAME: error` line per family; exits 1 if any failed.
-// tests/integration/test_node_sdk.py runs it against the dev server. A new endpoint family
-// (Batches, Assistants, ...) is one more entry in CHECKS.
+// tests/integration/test_node_sdk.py runs it against the dev server. A new endpoint family is
+// one more entry in CHECKS (and in that test's FAMILIES).
 import assert from "node:assert/strict";
 import OpenAI, { BadRequestError, NotFoundError, toFile } from "openai";
 
@@ -156,6 +156,41 @@ const CHECKS = {
     for await (const message of client.beta.threads.messages.list(thread.id, { order: "asc" })) messages.push(message);
     assert.deepEqual(messages.map((m) => m.content[0].text.value),
       ["[[call]] Weather in Paris?", "Tool said: sunny", "[[words:3]] count", "w1 w2 w3"]);
+  },
+  async batches() {
+    const lines = ["one", "two"].map((text) => JSON.stringify({ custom_id: text, method: "POST", url: "/v1/chat/completions",
+      body: { model: CHAT, messages: [{ role: "user", content: text }] } }));
+    const input = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "requests.jsonl"),
+      purpose: "batch" });
+    let batch = await client.batches.create({ input_file_id: input.id, endpoint: "/v1/chat/completions",
+      completion_window: "24h", metadata: { from: "node" } });
+    assert.equal(batch.status, "validating");
+    for (let i = 0; i < 200 && !["completed", "failed", "cancelled", "expired"].includes(batch.status); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      batch = await client.batches.retrieve(batch.id);
+    }
+    assert.equal(batch.status, "completed", JSON.stringify(batch.errors));
+    assert.deepEqual(batch.request_counts, { total: 2, completed: 2, failed: 0 });
+    const output = (await (await client.files.content(batch.output_file_id)).text()).trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(output.map((line) => [line.custom_id, line.response.status_code, line.response.body.choices[0].message.content]),
+      [["one", 200, "Echo: one"], ["two", 200, "Echo: two"]]);
+    const listed = [];
+    for await (const item of client.batches.list()) listed.push(item.id);
+    assert.ok(listed.includes(batch.id));
+  },
+  async stored_chat_completions() {
+    const made = await client.chat.completions.create({ model: CHAT, store: true, metadata: { from: "node" },
+      messages: [{ role: "system", content: "be brief" }, { role: "user", content: "keep this" }] });
+    const listed = [];
+    for await (const item of client.chat.completions.list({ metadata: { from: "node" } })) listed.push(item.id);
+    assert.deepEqual(listed, [made.id]);
+    const kept = await client.chat.completions.retrieve(made.id);
+    assert.equal(kept.choices[0].message.content, "Echo: keep this");
+    const messages = [];
+    for await (const message of client.chat.completions.messages.list(made.id)) messages.push([message.role, message.content]);
+    assert.deepEqual(messages, [["system", "be brief"], ["user", "keep this"]]);
+    assert.equal((await client.chat.completions.delete(made.id)).deleted, true);
+    await assert.rejects(client.chat.completions.retrieve(made.id), NotFoundError);
   },
 };
 

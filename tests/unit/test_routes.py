@@ -99,6 +99,8 @@ CASES = [
     ("POST", "/v1/console/keys", "/v1/console/keys", admin_keys.create_api_key, {}),
     ("DELETE", "/v1/console/keys/{key_id}", "/v1/console/keys/key_1", admin_keys.delete_api_key,
      {"key_id": "key_1"}),
+    ("POST", "/v1/console/keys/{key_id}/limits", "/v1/console/keys/key_1/limits",
+     admin_keys.update_api_key_limits, {"key_id": "key_1"}),
     ("POST", "/v1/assistants", "/v1/assistants", assistants.create_assistant, {}),
     ("GET", "/v1/assistants", "/v1/assistants", assistants.list_assistants, {}),
     ("GET", ASST, "/v1/assistants/asst_1", assistants.retrieve_assistant, AID),

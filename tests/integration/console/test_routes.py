@@ -1,5 +1,6 @@
 """The console over HTTP: the static page's security headers, and the JSON routes — admin routes
-refuse other keys with 403 (each route), usage is the caller's project's only."""
+refuse other keys with 403 (each route) and set limits that scripts/keys.py sees, usage is the
+caller's project's only."""
 import time
 
 import httpx
@@ -44,7 +45,9 @@ def admin(server):
 
 @pytest.mark.parametrize("method,path,body", [("GET", "/v1/console/keys", None),
                                               ("POST", "/v1/console/keys", {"name": "sneaky"}),
-                                              ("DELETE", "/v1/console/keys/{admin}", None)])
+                                              ("DELETE", "/v1/console/keys/{admin}", None),
+                                              ("POST", "/v1/console/keys/{admin}/limits",
+                                               {"requests_per_minute": 1})])
 @pytest.mark.parametrize("who", ["plain", "local-dev"])
 def test_admin_routes_refuse_other_keys(server, plain, admin, method, path, body, who):
     key = plain["key"] if who == "plain" else "sk-local-dev"
@@ -54,14 +57,27 @@ def test_admin_routes_refuse_other_keys(server, plain, admin, method, path, body
         "type": "invalid_request_error", "param": None, "code": "insufficient_permissions"}})
     me = httpx.get(server.url + "/v1/console/me", headers=bearer(admin["key"]))  # not revoked
     assert (me.status_code, me.json()["admin"]) == (200, True)
+    [listed] = [k for k in keys(server, "list") if k["id"] == admin["id"]]
+    assert listed["requests_per_minute"] is None  # nor limited
 
 
-def test_admin_routes_list_create_and_revoke(server, admin):
+def test_admin_routes_list_create_limit_and_revoke(server, admin):
     headers = bearer(admin["key"])
     made = httpx.post(server.url + "/v1/console/keys", json={"name": "via http"}, headers=headers).json()
     assert made["key"].startswith("sk-wo-") and made["admin"] is False
     listed = httpx.get(server.url + "/v1/console/keys", headers=headers).json()
     assert made["id"] in [k["id"] for k in listed["data"]] and "key" not in listed["data"][0]
+    limited = httpx.post(server.url + f"/v1/console/keys/{made['id']}/limits", headers=headers,
+                         json={"tokens_per_day": 500, "models": ["gpt-4o"]})
+    assert limited.json()["limits"] == {"requests_per_minute": None, "tokens_per_day": 500, "tokens_per_month": None,
+                                        "models": ["gpt-4o"]}
+    [seen] = [k for k in keys(server, "list") if k["id"] == made["id"]]  # the table scripts/keys.py reads
+    assert (seen["tokens_per_day"], seen["models"]) == (500, '["gpt-4o"]')
+    refused = httpx.post(server.url + f"/v1/console/keys/{made['id']}/limits", headers=headers,
+                         json={"requests_per_minute": "10"})
+    assert (refused.status_code, refused.json()["error"]) == (400, {
+        "message": "Invalid type for 'requests_per_minute': expected an integer, but got a string instead.",
+        "type": "invalid_request_error", "param": "requests_per_minute", "code": "invalid_type"})
     revoked = httpx.delete(server.url + f"/v1/console/keys/{made['id']}", headers=headers)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     assert httpx.get(server.url + "/v1/models", headers=bearer(made["key"])).status_code == 401
