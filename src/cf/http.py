@@ -74,12 +74,13 @@ async def _read_form(raw, req: ApiRequest) -> None:
     # Parsed with the boundary we checked, whatever else the client's content type says.
     headers = {"content-type": f'multipart/form-data; boundary="{boundary}"'}
     parsed = js.Response.new(pipe.readable, to_js_object({"headers": headers})).formData()
-    size, refusal = await _pass_checked(raw.body, pipe.writable.getWriter(), multipart.FramingCheck(boundary))
+    gate = _FormGate(multipart.FramingCheck(boundary))
+    await gate.run(raw.body, pipe.writable.getWriter())
     try:
         form = await parsed
     except JsException:
-        req.oversized = size > MAX_UPLOAD
-        req.form_error = refusal or "The multipart/form-data body could not be parsed."
+        req.oversized = gate.size > MAX_UPLOAD
+        req.form_error = gate.refusal or "The multipart/form-data body could not be parsed."
         return
     for entry in form.entries():
         name, value = entry[0], entry[1]
@@ -91,38 +92,44 @@ async def _read_form(raw, req: ApiRequest) -> None:
 FORM_READ_BYTES = 256 * 1024
 
 
-async def _pass_checked(body, writer, check: multipart.FramingCheck):
-    """Writes the body to `writer` while the framing check and the size limit accept it. After a
-    refusal it reads (and drops) the rest, so that the client, still uploading, reads our answer,
-    then fails the writer. Returns the body's size and the refusal, if any."""
-    reader = body.getReader(to_js_object({"mode": "byob"}))
-    size, refusal = 0, None
-    try:
-        while True:
-            read = await reader.readAtLeast(FORM_READ_BYTES, js.Uint8Array.new(FORM_READ_BYTES))
-            if read.done:
-                break
-            chunk = read.value
-            size += chunk.length
-            if refusal is None and size > MAX_UPLOAD:
-                refusal = f"Request body too large: the limit is {MAX_UPLOAD} bytes."
-            if refusal is None:
-                try:
-                    check.feed(chunk.to_bytes())
-                except InvalidRequest as exc:
-                    refusal = exc.message
-            if refusal is None:
-                await writer.write(chunk)
-    except JsException:  # the client went away, or the runtime's parser gave up on the body
-        await writer.abort(js.Error.new("the body was not read to its end"))  # so the parse ends too
-        with suppress(JsException):  # cancelling a failed read fails again
-            await reader.cancel()
-        return size, refusal
-    if refusal is None:
-        await writer.close()
-    else:
-        await writer.abort(js.Error.new(refusal))
-    return size, refusal
+class _FormGate:
+    """Passes a multipart body on to the runtime's form parser while the framing check and the size
+    limit accept it. After a refusal it reads (and drops) the rest, so that the client, still
+    uploading, reads our answer, then fails the parse."""
+
+    def __init__(self, check: multipart.FramingCheck):
+        self.check, self.size, self.refusal = check, 0, None
+
+    async def run(self, body, writer) -> None:
+        reader = body.getReader(to_js_object({"mode": "byob"}))
+        try:
+            while True:
+                read = await reader.readAtLeast(FORM_READ_BYTES, js.Uint8Array.new(FORM_READ_BYTES))
+                if read.value:  # empty (falsy in Pyodide) at the end; a close may bring the last bytes
+                    await self._pass(read.value, writer)
+                if read.done:
+                    break
+        except JsException:  # the client went away, or the runtime's parser gave up on the body
+            await writer.abort(js.Error.new("the body was not read to its end"))  # the parse ends too
+            with suppress(JsException):  # cancelling a failed read fails again
+                await reader.cancel()
+            return
+        if self.refusal is None:
+            await writer.close()
+        else:
+            await writer.abort(js.Error.new(self.refusal))
+
+    async def _pass(self, chunk, writer) -> None:
+        self.size += chunk.length
+        if self.refusal is None and self.size > MAX_UPLOAD:
+            self.refusal = f"Request body too large: the limit is {MAX_UPLOAD} bytes."
+        if self.refusal is None:
+            try:
+                self.check.feed(chunk.to_bytes())
+            except InvalidRequest as exc:
+                self.refusal = exc.message
+        if self.refusal is None:
+            await writer.write(chunk)
 
 
 def js_response(response, deps: Deps):
