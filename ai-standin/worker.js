@@ -1233,8 +1233,8 @@ function runAudio(spec, inputs) {
 // lucid-origin answer {image: <base64 JPEG>}; phoenix a JPEG byte stream; the Stable Diffusion
 // family a PNG byte stream; each a picture of the size asked for (flux-1-schnell: its 1024×1024)
 // that follows from the prompt (pictures.js), so clients can decode and measure it. Inputs are checked as the schemas would: flux-1-schnell has
-// additionalProperties:false (no width/height/seed), img2img needs `image`, inpainting `image` and
-// `mask`, both arrays of byte values. [[fail:CODE]] in the prompt throws CODE.
+// additionalProperties:false (no width/height/seed), img2img needs `image` (or `image_b64`),
+// inpainting that and `mask`, an array of byte values. [[fail:CODE]] in the prompt throws CODE.
 
 // family: "flux" | "sd" | "lucid" | "phoenix"; size limits, step limit, default size, needs.
 const SD_IMAGE = { family: "sd", maxSide: 2048, minSide: 256, maxSteps: 20, size: [1024, 1024] };
@@ -1280,15 +1280,33 @@ function readImageInputs(model, spec, inputs) {
   ensure(inputs.strength === undefined || (typeof inputs.strength === "number" && inputs.strength >= 0 && inputs.strength <= 1),
     "'strength' must be a number from 0 to 1");
   ensure(inputs.guidance === undefined || typeof inputs.guidance === "number", "'guidance' must be a number");
-  for (const field of ["image", "mask"]) {
-    if (inputs[field] !== undefined || (spec.needs ?? []).includes(field)) {
-      ensure(isByteArray(inputs[field]), `'${field}' must be an array of byte values (uint8) for ${model}`);
-    }
+  const image = readInputImage(model, spec, inputs);
+  if (inputs.mask !== undefined || (spec.needs ?? []).includes("mask")) {
+    ensure(isByteArray(inputs.mask), `'mask' must be an array of byte values (uint8) for ${model}`);
   }
-  if ((spec.needs ?? []).includes("mask")) checkInpaintMask(inputs.image, inputs.mask);
+  if ((spec.needs ?? []).includes("mask")) checkInpaintMask(image, inputs.mask);
   const size = inputs.width && inputs.height ? [inputs.width, inputs.height]
-    : spec.size ?? pngSize(inputs.image) ?? [512, 512];
+    : spec.size ?? pngSize(image) ?? [512, 512];
   return { prompt, size };
+}
+
+// AiTextToImageInput takes the input image as `image` (an array of byte values) or `image_b64` (a
+// base64 string); the mask only as an array. Sending both is refused here: which one the model
+// would use is not documented.
+function readInputImage(model, spec, inputs) {
+  const { image, image_b64: encoded } = inputs;
+  ensure(image === undefined || encoded === undefined, "send either 'image' or 'image_b64', not both");
+  if (encoded !== undefined) {
+    ensure(typeof encoded === "string" && encoded.length > 0, `'image_b64' must be a non-empty base64 string for ${model}`);
+    const binary = attempt(() => atob(encoded), `'image_b64' is not valid base64 for ${model}`);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+  if (image !== undefined || (spec.needs ?? []).includes("image")) {
+    ensure(isByteArray(image), `'image' must be an array of byte values (uint8) or 'image_b64' a base64 string for ${model}`);
+  }
+  return image;
 }
 
 // Stricter than the real model (which takes any image it can decode): our proxy must send the
@@ -1306,7 +1324,7 @@ function checkInpaintMask(image, mask) {
 
 // The (width, height) in a PNG's IHDR, or null.
 function pngSize(bytes) {
-  if (!Array.isArray(bytes) || bytes.length < 24 || bytes[1] !== 0x50 || bytes[2] !== 0x4e) return null;
+  if (!bytes || bytes.length < 24 || bytes[1] !== 0x50 || bytes[2] !== 0x4e) return null;
   const word = (at) => ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
   return [word(16), word(20)];
 }

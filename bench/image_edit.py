@@ -3,12 +3,13 @@
 Run: .venv/bin/python bench/image_edit.py [--rounds 5]. Starts the stand-in alone and the worker;
 each round times, one after the other, the worker's POST /v1/images/edits (multipart: the PNG, a
 prompt, n=4, b64_json) and the same four inpainting calls sent straight to the stand-in's POST /run
-in parallel, with the very inputs the worker sends (the PNG and the mask it derives, as number
-arrays; their JSON encoded before the clock starts). Prints medians and ranges and the ratio beside
-the issue's target; writes bench/results/image_edit.json. Figures only.
+in parallel, with the very inputs the worker sends (the PNG as `image_b64`, the mask it derives as
+a number array; their JSON encoded before the clock starts). Prints medians and ranges and the
+ratio beside the issue's target; writes bench/results/image_edit.json. Figures only.
 """
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import pathlib
@@ -92,7 +93,8 @@ def main() -> None:
     side = SIDES[args.noisy_alpha]
     image = noise_png(side, args.noisy_alpha)
     mask = png_codec.gray_png(side, side, png_codec.transparent_pixels(image))
-    inputs = {"prompt": "a hat", "image": list(image), "mask": list(mask), "width": side, "height": side}
+    inputs = {"prompt": "a hat", "image_b64": base64.b64encode(image).decode(), "mask": list(mask),
+              "width": side, "height": side}
     body = json.dumps({"model": INPAINT, "inputs": inputs}).encode()
 
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:

@@ -8,7 +8,6 @@ import pytest
 
 from api.media import signing
 from api.resources import images
-from api.web import ByteList
 from fakes import MemoryBinary
 from pngs import decode_gray, encode, expected_mask, png, rgba_with_hole
 from unit.support import NOW, call, drain, error, post, run
@@ -22,8 +21,12 @@ SECRET = "unit-signing-key"
 ORIGIN = "https://worker.example"
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def flux_answer(data=JPEG) -> dict:
-    return {"image": base64.b64encode(data).decode()}
+    return {"image": b64(data)}
 
 
 def generate(deps, *answers, **body):
@@ -214,7 +217,7 @@ def test_edit_with_a_mask_sends_its_transparent_area_as_a_white_on_black_mask(de
     assert response.status == 200, response.body
     [(model, inputs, _)] = deps.ai.calls
     sent = bytes(inputs.pop("mask"))
-    assert (model, inputs) == (INPAINT, {"prompt": "add a hat", "image": ByteList(image), "width": 300, "height": 400})
+    assert (model, inputs) == (INPAINT, {"prompt": "add a hat", "image_b64": b64(image), "width": 300, "height": 400})
     assert decode_gray(sent) == (300, 400, expected_mask(300, 400, (10, 20, 110, 70)))
     assert response.body["size"] == "300x400"
 
@@ -227,7 +230,7 @@ def test_edit_without_a_mask_uses_the_images_own_transparency(deps):
     assert len(response.body["data"]) == 2
     inputs = inputs_of(deps)[0]
     assert decode_gray(bytes(inputs.pop("mask"))) == (256, 256, expected_mask(256, 256, (0, 0, 64, 32)))
-    assert inputs == {"prompt": "winter", "image": ByteList(image), "width": 512, "height": 512}
+    assert inputs == {"prompt": "winter", "image_b64": b64(image), "width": 512, "height": 512}
     assert {model for model, _, _ in deps.ai.calls} == {INPAINT}
 
 
@@ -257,7 +260,7 @@ def test_variation_runs_img2img_with_a_neutral_prompt(deps):
     response = multipart(deps, "/v1/images/variations", image=upload(image), response_format="b64_json")
     assert response.status == 200, response.body
     assert deps.ai.calls == [("@cf/runwayml/stable-diffusion-v1-5-img2img", {
-        "prompt": images.VARIATION_PROMPT, "image": ByteList(image), "strength": images.VARIATION_STRENGTH,
+        "prompt": images.VARIATION_PROMPT, "image_b64": b64(image), "strength": images.VARIATION_STRENGTH,
         "width": 256, "height": 256}, None)]
 
 

@@ -1,6 +1,7 @@
 """Image bytes without an image library: which format a file is (PNG or JPEG, by signature), a
 PNG's dimensions (from its IHDR chunk), and a PNG's fully transparent pixels turned into the
 grayscale mask Stable Diffusion inpainting takes. Stdlib only (zlib, struct): it runs in Pyodide."""
+import re
 import struct
 import zlib
 from itertools import accumulate
@@ -12,6 +13,7 @@ FORMATS = {"png": "image/png", "jpeg": "image/jpeg"}
 # Decoding holds the inflated scanlines in memory (a Worker has 128 MB): 2048² RGBA is 16 MB.
 MAX_PIXELS = 2048 * 2048
 TRANSPARENT, OPAQUE = 255, 0  # in the mask: white = repaint, black = keep
+_RUN = re.compile(rb"[^\x00]\x00*")  # a Sub-filtered byte that changes the value, and its repeats
 # color type → (channels, allowed bit depths)
 COLOR_TYPES = {0: (1, (1, 2, 4, 8, 16)), 2: (3, (8, 16)), 3: (1, (1, 2, 4, 8)), 4: (2, (8, 16)),
                6: (4, (8, 16))}
@@ -80,10 +82,11 @@ def transparent_pixels(data: bytes) -> Optional[bytes]:
 
 def gray_png(width: int, height: int, pixels: bytes) -> bytes:
     """An 8-bit grayscale PNG (color type 0) of `pixels`, one byte each, row by row; every row
-    filter type 0 (None)."""
+    filter type 0 (None). Compression level 1: a mask is long runs of two shades, which it packs
+    nearly as well as level 6 (8 KB vs 4 KB for a megapixel) at a third of the time."""
     rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 6))
+    return (PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 1))
             + _chunk(b"IEND", b""))
 
 
@@ -188,7 +191,7 @@ def _unfilter(raw: bytes, height: int, stride: int, bpp: int, offsets: List[int]
                 # erased block): no byte-by-byte pass. Paeth over a copy of the row above is all zeros.
                 line = up
             elif kind == 1 or (kind == 4 and up is zero):  # Paeth over a zero row is Sub
-                line = bytes(map((255).__and__, accumulate(cur)))
+                line = _sub(cur)
             elif kind == 2:
                 line = swar.add(cur, up)
             elif kind == 3:
@@ -220,6 +223,19 @@ class _Swar:
         mean = (u & left) + (((u ^ left) & self.even) >> 1)
         diff = ((u | self.high) - (mean & self.low)) ^ ((u ^ mean ^ self.high) & self.high)
         return diff.to_bytes(self.count, "big")
+
+
+def _sub(cur: bytes) -> bytes:
+    """The Sub filter undone: each byte is the running sum mod 256. An alpha plane's Sub row is
+    mostly zeros (runs of one alpha), so it is rebuilt a run at a time: byte by byte took two thirds
+    of the decoding of a photo's alpha."""
+    if cur.count(0) * 16 < len(cur) * 15:  # more than one byte in 16 changes the value
+        return bytes(map((255).__and__, accumulate(cur)))
+    value, runs = 0, [bytes(len(cur) - len(cur.lstrip(b"\x00")))]
+    for run in _RUN.finditer(cur):
+        value = (value + cur[run.start()]) & 255
+        runs.append(bytes((value,)) * (run.end() - run.start()))
+    return b"".join(runs)
 
 
 def _average(cur: bytes, up: bytes) -> bytes:

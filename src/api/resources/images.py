@@ -58,7 +58,7 @@ async def create_image_edit(req: ApiRequest, deps: Deps) -> ApiResponse:
                                  "(a PNG whose fully transparent pixels mark the area to edit), or make "
                                  "that area of the image transparent.", param="image", code="invalid_image")
     sd_mask = png.gray_png(dims[0], dims[1], transparent)
-    inputs = {"prompt": params.prompt, "image": ByteList(image), "mask": ByteList(sd_mask), **_dimensions(size)}
+    inputs = {"prompt": params.prompt, "image_b64": _b64(image), "mask": ByteList(sd_mask), **_dimensions(size)}
     return await _generate(req, deps, model, inputs, params, size)
 
 
@@ -67,7 +67,7 @@ async def create_image_variation(req: ApiRequest, deps: Deps) -> ApiResponse:
     image, dims = await _png(params.image, "image")
     model = _model(req, params.model, imaging.IMG2IMG, deps)
     size = imaging.size_of(params.size, model, fallback=dims)
-    inputs = {"prompt": VARIATION_PROMPT, "image": ByteList(image), "strength": VARIATION_STRENGTH,
+    inputs = {"prompt": VARIATION_PROMPT, "image_b64": _b64(image), "strength": VARIATION_STRENGTH,
               **_dimensions(size)}
     return await _generate(req, deps, model, inputs, params, size)
 
@@ -139,6 +139,13 @@ def _transparent(data: bytes, param: str) -> Optional[bytes]:
     except png.PngError as exc:
         raise InvalidRequest(f"Invalid value for '{param}': {exc}.", param=param,
                              code="invalid_image_format") from None
+
+
+def _b64(image: bytes) -> str:
+    """The input image as AiTextToImageInput's `image_b64`: a string crosses to the runtime as one
+    copy, where a number array is serialised element by element for each of the n calls (the mask
+    has no base64 form, and is small: a grayscale PNG of two shades)."""
+    return base64.b64encode(image).decode()
 
 
 def _dimensions(size) -> dict:
