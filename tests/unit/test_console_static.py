@@ -1,9 +1,13 @@
 """The console's static files (console/): no inline script or style, no event-handler attributes,
-nothing that parses strings as markup or code, and only this origin in the CSP."""
+nothing that parses strings as markup or code, only this origin in the CSP; the API is not
+routed through the asset lookup."""
 import pathlib
 import re
+import tomllib
 
 import pytest
+
+from api.routes import ROUTES
 
 CONSOLE = pathlib.Path(__file__).resolve().parents[2] / "console"
 SCRIPTS = sorted((CONSOLE / "static").glob("*.js"))
@@ -42,3 +46,11 @@ def test_the_policy_allows_this_origin_only_and_no_framing():
     assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
     assert not [d for d in directives.values() if "unsafe" in d or "http" in d or "*" in d]
     assert "X-Frame-Options: DENY" in headers
+
+
+def test_the_api_goes_to_the_worker_first_and_no_console_file_shadows_it():
+    # run_worker_first spares every API request the asset lookup (an RPC to the asset worker).
+    config = tomllib.loads((CONSOLE.parent / "wrangler.toml").read_text())
+    assert config["assets"] == {"directory": "console", "run_worker_first": ["/v1/*"]}
+    assert all(route.template.startswith("/v1/") for route in ROUTES)
+    assert not (CONSOLE / "v1").exists()
