@@ -1,10 +1,9 @@
 """Running a plan: the Workers AI calls of its choices, whole or streamed, their answers normalised
 and checked, and the usage recorded exactly once however the generation ends. What comes out is
 neutral — Generations, or a ChoiceStream of deltas and finishes — for each API to frame."""
-import asyncio
 from typing import List
 
-from api import usage
+from api import tasks, usage
 from api.errors import ModelOutputError
 from api.generation import forcing
 from api.generation.choices import ChoiceStream, WholeChoice, stop_whole, tool_ids
@@ -50,9 +49,9 @@ async def whole(plan: Plan, deps: Deps, meter: Meter) -> List[Generation]:
     the usage of every attempt is recorded, once all have ended, before any failure is raised."""
     new_id = tool_ids(deps)
     spent: List[Usage] = []
-    outcomes = await asyncio.gather(*(_choice(plan, deps, inputs, estimate, new_id, spent)
-                                      for inputs, estimate in zip(plan.calls, plan.prompt_estimates)),
-                                    return_exceptions=True)
+    outcomes = await tasks.gather(*(_choice(plan, deps, inputs, estimate, new_id, spent)
+                                    for inputs, estimate in zip(plan.calls, plan.prompt_estimates)),
+                                  return_exceptions=True)
     if spent:
         usage.record(meter, deps, plan.spec.id, sum(spent, Usage()))
     for outcome in outcomes:
@@ -67,8 +66,8 @@ async def stream(plan: Plan, deps: Deps, meter: Meter) -> ChoiceStream:
     if plan.whole:
         return ChoiceStream([WholeChoice(r) for r in await whole(plan, deps, meter)], plan.stops)
     new_id = tool_ids(deps)
-    answers = await asyncio.gather(*(deps.ai.stream(plan.spec.id, {**inputs, "stream": True}, plan.options)
-                                     for inputs in plan.calls))
+    answers = await tasks.gather(*(deps.ai.stream(plan.spec.id, {**inputs, "stream": True}, plan.options)
+                                   for inputs in plan.calls))
     choices = []
     for answer, estimate in zip(answers, plan.prompt_estimates):
         if isinstance(answer, dict):  # a model that answered the stream request whole

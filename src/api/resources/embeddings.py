@@ -1,12 +1,11 @@
 """POST /v1/embeddings: every input embedded (batched to the model's limit), in order. Token-id
 input is decoded to text first, for OpenAI's model names (api.token_ids)."""
-import asyncio
 import base64
 import math
 import struct
 from typing import List, Tuple, Union
 
-from api import catalog, limits, token_ids, tokens, usage
+from api import catalog, limits, tasks, token_ids, tokens, usage
 from api.catalog import ModelSpec
 from api.errors import InvalidRequest, UpstreamError
 from api.ports import Deps
@@ -80,7 +79,7 @@ async def create_embedding(req: ApiRequest, deps: Deps) -> ApiResponse:
     spec = limits.resolve_model(req, deps, params.model, catalog.EMBEDDINGS)
     dims = _dimensions(params.dimensions, spec)
     batches = [texts[i:i + spec.max_batch] for i in range(0, len(texts), spec.max_batch)]
-    results = await asyncio.gather(*(deps.ai.run(spec.id, {"text": b}) for b in batches))
+    results = await tasks.gather(*(deps.ai.run(spec.id, {"text": b}) for b in batches))
     vectors = [v for result in results for v in ((result.get("data") if isinstance(result, dict) else None) or [])]
     if len(vectors) != len(texts):
         raise UpstreamError(f"Workers AI returned {len(vectors)} embeddings for {len(texts)} inputs.")
