@@ -65,7 +65,7 @@ function limitsButton(key) {
 }
 
 // Empty is no limit (null). Text that is not a whole number is sent as it is, so that the API's
-// validation (the same as scripts/keys.py's) says what is wrong with it.
+// validation (which the keys script shares) says what is wrong with it.
 const limitValue = (text) => (text === "" ? null : /^-?\d+$/.test(text) ? Number(text) : text);
 
 async function saveLimits(event) {
