@@ -47,15 +47,24 @@ def literal(value) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# A local `wrangler dev` writing the same SQLite file (usage rows) can hold its lock for a moment.
+BUSY = ("SQLITE_BUSY", "database is locked")
+BUSY_WAITS = (0.5, 1, 2, 0)
+
+
 def d1(args, sql: str) -> list:
     where = ["--remote"] if args.remote else ["--local", "--env", "local"]
     if args.persist_to and not args.remote:
         where += ["--persist-to", args.persist_to]
     env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'node' / 'bin'}:{os.environ['PATH']}",
            "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"}
-    done = subprocess.run([str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "execute", "DB",
-                           *where, "--json", "--command", sql],
-                          cwd=ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    for wait in BUSY_WAITS:
+        done = subprocess.run([str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "execute", "DB",
+                               *where, "--json", "--command", sql],
+                              cwd=ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode == 0 or not any(sign in done.stdout + done.stderr for sign in BUSY):
+            break
+        time.sleep(wait)
     if done.returncode != 0:
         raise SystemExit(f"wrangler d1 execute failed:\n{done.stdout}{done.stderr}")
     return json.loads(done.stdout)[0]["results"]

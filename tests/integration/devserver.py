@@ -123,7 +123,8 @@ def keys(server, *args) -> dict:
     """scripts/keys.py against the server's local D1, with --json output parsed."""
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "keys.py"), "--persist-to",
                            str(server.state), "--json", *args],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
+    assert done.returncode == 0, f"keys.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
     return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
 
 
