@@ -219,7 +219,8 @@ class _Swar:
 
     def average_filtered(self, up: bytes) -> bytes:
         """What the Average filter makes of a row equal to `up`: up - floor((left + up) / 2)."""
-        u, left = int.from_bytes(up, "big"), int.from_bytes(up, "big") >> 8
+        u = int.from_bytes(up, "big")
+        left = u >> 8  # each byte's left neighbour, in its place
         mean = (u & left) + (((u ^ left) & self.even) >> 1)
         diff = ((u | self.high) - (mean & self.low)) ^ ((u ^ mean ^ self.high) & self.high)
         return diff.to_bytes(self.count, "big")
