@@ -17,7 +17,7 @@ import httpx
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench import RESULTS, first_200, workerd_rss_mib  # noqa: E402
+from servers import RESULTS, first_200, workerd_rss_mib  # noqa: E402
 from integration.devserver import DevServer, apply_migrations  # noqa: E402
 
 AUTH = {"authorization": "Bearer sk-local-dev"}

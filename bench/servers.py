@@ -55,13 +55,30 @@ def standin_server(state: pathlib.Path) -> BenchServer:
                         "--env", "local"], "/", None, state, RESULTS / "standin.log")
 
 
-def reference_server(state: pathlib.Path) -> BenchServer:
-    """The minimal Python forwarder with the stand-ins bound as the worker has them. Python Workers
-    take their vendored modules from python_modules/ next to the config: a link to the repo's."""
+def reference_server(state: pathlib.Path, assets: bool = True) -> BenchServer:
+    """The minimal Python forwarder with the stand-ins bound as the worker has them, and the same
+    [assets] in front (`assets=False`: without them, a config written next to it with its last table
+    cut off). Python Workers take their vendored modules from python_modules/ next to the config: a
+    link to the repo's."""
     if not (REFERENCE / "python_modules").is_symlink():
         (REFERENCE / "python_modules").symlink_to("../../python_modules", target_is_directory=True)
-    return BenchServer(["-c", str(REFERENCE / "wrangler.toml"), "-c", "ai-standin/wrangler.toml",
-                        "-c", "vectorize-standin/wrangler.toml"], *REFERENCE_READY, state, RESULTS / "reference.log")
+    config = REFERENCE / "wrangler.toml"
+    if not assets:
+        text = config.read_text()
+        config = REFERENCE / "wrangler.no-assets.toml"
+        config.write_text(text[:text.index("\n[assets]")] + "\n")
+    name = "reference" if assets else "reference-no-assets"
+    return BenchServer(["-c", str(config), "-c", "ai-standin/wrangler.toml", "-c", "vectorize-standin/wrangler.toml"],
+                       *REFERENCE_READY, state, RESULTS / f"{name}.log")
+
+
+class BenchWorker(DevServer):
+    """The worker (DevServer's configs), ready at its first 200 on GET /v1/models with the key, timed
+    as the other servers are (DevServer's own readiness probe polls less often, and gives up a held
+    request after 5 s)."""
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        self.ready_after = first_200(self, "/v1/models", {"authorization": f"Bearer {KEY}"}, timeout=timeout)
 
 
 def first_200(server: DevServer, path: str, headers: dict = None, body: dict = None,
