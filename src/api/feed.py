@@ -101,11 +101,19 @@ class Feed:
             self.caught_up = None
         return piece
 
-    async def aclose(self) -> None:
-        if not self.ended:
-            self.ended = True
-            self.pieces.clear()
-            self.on_close()
-        if self.caught_up is not None:
+    def finish(self) -> None:
+        """The reader has read all it wants, and the producer ends by itself (its stream said it is
+        complete): take no more pieces, but do not stop the producer. Stopping it there (on_close:
+        aborting the pipe in workerd) cost each stream ~3 ms before its last byte, for nothing."""
+        self.ended = True
+        self.pieces.clear()
+        if self.caught_up is not None:  # a producer held back goes on, to its end
             self.caught_up.set_result(None)
             self.caught_up = None
+
+    async def aclose(self) -> None:
+        """The reader stopped early (a stop sequence, the client gone): stop the producer too."""
+        stop = not self.ended
+        self.finish()
+        if stop:
+            self.on_close()

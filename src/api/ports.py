@@ -5,8 +5,9 @@ src/cf/ implements these over the Workers bindings; tests implement them in-proc
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union
 
+from api.feed import Feed
 from api.web import Binary
 
 Row = Dict[str, Any]
@@ -19,7 +20,7 @@ class Inference(Protocol):
         audio). Inputs may hold Binary values (uploads), passed on without a copy. Raises ApiError
         for upstream failures."""
 
-    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, AsyncIterator[str]]:
+    async def stream(self, model: str, inputs: dict, options: Optional[dict] = None) -> Union[dict, Feed]:
         """Starts a streamed `run` and returns its SSE text as it arrives (any split) — or the
         parsed result, for models that answer a stream request whole."""
 

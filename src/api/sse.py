@@ -69,17 +69,6 @@ class EventParser:
             raise UpstreamError("The Workers AI stream ended before it was complete.")
 
 
-async def events(chunks: AsyncIterator[str]) -> AsyncIterator[dict]:
-    parser = EventParser()
-    async with aclosing(chunks):  # closing this stream early closes the upstream one too
-        async for chunk in chunks:
-            for payload in parser.feed(chunk):
-                yield payload
-            if parser.done:
-                return
-    parser.end()
-
-
 def _data(block: str) -> str:
     if block.startswith("data: ") and "\n" not in block:  # the usual one-line event
         return block[6:]

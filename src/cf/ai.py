@@ -111,9 +111,9 @@ def _feed(stream, model: str, idle: float) -> Feed:
 
     def watch():
         # One timer per idle period, not one per chunk: a timer is a JS setTimeout and a loop turn.
+        # It runs until the pipe settles (release), also once the reader has all it wants
+        # (Feed.finish): a model that never closes its stream after [DONE] is stopped here.
         nonlocal deadline
-        if feed.ended:
-            return
         quiet = loop.time() - last_read
         if quiet < idle:
             deadline = loop.call_later(idle - quiet, watch)

@@ -1,7 +1,5 @@
 """Chat completions with stop sequences (enforced by us, also across streamed chunks) and n choices
 (parallel calls, usage summed, streamed choices interleaved)."""
-import asyncio
-
 import pytest
 
 from unit.support import (DONE, LLAMA, USER, by_choice, choices_result, content_of, create_chat, drain, error,
@@ -16,20 +14,6 @@ BEFORE_END = "Roses are red,\nViolets are blue.\n"
 def run_deferred_work(deps):
     yield
     run(drain(deps))
-
-
-def yielding(stream):
-    """deps.ai.stream whose chunks arrive with a pause between them, as over a network, so that
-    concurrent streams really interleave."""
-    async def wrapped(model, inputs, options=None):
-        chunks = await stream(model, inputs, options)
-
-        async def paced():
-            async for chunk in chunks:
-                await asyncio.sleep(0)
-                yield chunk
-        return paced()
-    return wrapped
 
 
 # --- stop -----------------------------------------------------------------------------------------
@@ -113,7 +97,6 @@ def test_a_stopped_stream_is_not_read_further_and_its_usage_is_estimated(deps):
 
 
 def test_streamed_n_with_stop_each_choice_stops_on_its_own(deps):
-    deps.ai.stream = yielding(deps.ai.stream)
     answers = [native_stream(["one\ntwo", " three"], 3, 3), native_stream(["uno", " dos", "\ntres"], 3, 3),
                native_stream(["eins zwei drei"], 3, 3)]
     parsed = stream_chat(deps, *answers, n=3, stop="\n")
@@ -150,7 +133,6 @@ def test_n_fails_if_any_call_fails(deps):
 
 
 def test_streamed_n_interleaves_choices(deps):
-    deps.ai.stream = yielding(deps.ai.stream)
     parsed = stream_chat(deps, native_stream(["A1", "A2", "A3"], 5, 3), native_stream(["B1", "B2", "B3"], 5, 3), n=2,
                          stream_options={"include_usage": True})
     order = [p["choices"][0]["index"] for p in parsed[:-2]]

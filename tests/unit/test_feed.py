@@ -101,6 +101,43 @@ def test_closing_stops_the_producer_once_and_lets_a_held_producer_go():
     assert run(go()) is True and stopped == [True]
 
 
+def test_finishing_takes_no_more_pieces_and_lets_the_producer_end_by_itself():
+    stopped = []
+
+    async def go():
+        feed = Feed(on_close=lambda: stopped.append(True))
+        held = [feed.put(str(i)) for i in range(MAX_AHEAD)][-1]
+        feed.finish()
+        await feed.aclose()  # what the reader's `async with aclosing(...)` does next
+        assert feed.put("late") is None
+        with pytest.raises(StopAsyncIteration):
+            await feed.__anext__()
+        return held.done()
+    assert run(go()) is True and stopped == []
+
+
+@pytest.mark.parametrize("content,sent,cut", [("one two", "one two ", False), ("one STOP two", "one ", True)])
+def test_a_stream_read_to_its_done_is_not_stopped_and_one_cut_by_a_stop_sequence_is(deps, content, sent, cut):
+    """The upstream is stopped only when the reader leaves before the model's [DONE]."""
+    stopped = []
+    upstream = Feed(on_close=lambda: stopped.append(True))
+
+    async def stream(model, inputs, options=None):
+        for word in content.split():
+            upstream.put(f'data: {{"response":"{word} "}}\n\n')
+        upstream.put('data: {"response":"","usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n')
+        return upstream
+    deps.ai.stream = stream
+    response = post(deps, "/v1/chat/completions", {"model": "gpt-4o", "messages": [USER], "stream": True,
+                                                     "stop": "STOP"})
+
+    async def read():
+        return [frame async for frame in response.events]
+    chunks = [p for p in payloads(run(read())) if p != "[DONE]"]
+    assert "".join(p["choices"][0]["delta"].get("content") or "" for p in chunks) == sent
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and stopped == ([True] if cut else [])
+
+
 def test_feeds_merged_by_tasks_are_read_as_they_are_pushed():
     async def go():
         feeds, got = [Feed(), Feed()], []

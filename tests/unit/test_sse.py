@@ -12,21 +12,19 @@ EXPECTED = [{"response": "Hel", "p": "a"}, {"response": "lo, ", "p": "ab"}, {"re
             {"response": "", "usage": {"prompt_tokens": 7, "completion_tokens": 4, "total_tokens": 11}}]
 
 
-async def _aiter(items):
-    for item in items:
-        yield item
-
-
 def parse(chunks):
-    async def collect():
-        return [event async for event in sse.events(_aiter(chunks))]
-    return run(collect())
+    """The events of a stream split into `chunks`, read as StreamedGeneration.deltas reads them."""
+    parser, events = sse.EventParser(), []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+        if parser.done:
+            return events
+    parser.end()
+    return events
 
 
 def parse_many(chunk_lists):
-    async def collect():
-        return [[event async for event in sse.events(_aiter(chunks))] for chunks in chunk_lists]
-    return run(collect())
+    return [parse(chunks) for chunks in chunk_lists]
 
 
 def test_frame_is_compact_json():

@@ -9,6 +9,7 @@ from typing import AsyncIterator, Callable, Dict, List, Optional, Tuple
 from api import safejson, sse, tokens
 from api.catalog import THINK_TAGS, ModelSpec
 from api.errors import UpstreamError
+from api.feed import Feed
 from api.generation.stops import StopScanner
 from api.usage import Usage
 
@@ -204,7 +205,7 @@ class ThinkSplitter:
 class StreamedGeneration:
     """A streamed result of either shape as Deltas; finish reason and usage once drained."""
 
-    def __init__(self, chunks: AsyncIterator[str], spec: ModelSpec, limit: Optional[int],
+    def __init__(self, chunks: Feed, spec: ModelSpec, limit: Optional[int],
                  prompt_estimate: int, new_id: NewId):
         self.chunks, self.spec, self.limit = chunks, spec, limit
         self.prompt_estimate, self.new_id = prompt_estimate, new_id
@@ -228,6 +229,7 @@ class StreamedGeneration:
                         self.emitted.append(delta.text + delta.reasoning)
                         yield delta
                 if parser.done:
+                    self.chunks.finish()  # the upstream ends by itself: closing it early would stop it
                     break
         parser.end()
         if self.thinking:

@@ -4,6 +4,7 @@ import pytest
 
 from api.catalog import BY_ID
 from api.errors import UpstreamError
+from fakes import ScriptedFeed
 from api.generation.outputs import (Delta, Generation, StreamedGeneration, ThinkSplitter, ToolCall, Usage, deltas_of, generation,
                          proxy_tool_id, tool_call)
 from unit.support import (choices_result, flat_call, llama4_call, native, native_stream, native_tools, oai_call,
@@ -49,13 +50,8 @@ def test_unusable_results_are_upstream_errors(result):
 
 # --- streamed results -----------------------------------------------------------------------------
 
-async def _aiter(items):
-    for item in items:
-        yield item
-
-
 def stream(chunks, limit=4096, prompt_estimate=7):
-    upstream = StreamedGeneration(_aiter(chunks), SPEC, limit, prompt_estimate, new_id)
+    upstream = StreamedGeneration(ScriptedFeed(chunks), SPEC, limit, prompt_estimate, new_id)
 
     async def collect():
         return [delta.text async for delta in upstream.deltas()]
@@ -120,7 +116,7 @@ def test_openai_shaped_stream_split_anywhere():
 
 def test_error_event_in_the_stream_raises():
     chunks = native_stream(["a"])[:1] + [sse({"error": "InferenceUpstreamError: 3040"})]
-    upstream = StreamedGeneration(_aiter(chunks), SPEC, 10, 0, new_id)
+    upstream = StreamedGeneration(ScriptedFeed(chunks), SPEC, 10, 0, new_id)
 
     async def collect(seen):
         async for delta in upstream.deltas():
@@ -304,7 +300,7 @@ def test_think_splitter_lets_the_answer_through_as_it_comes():
 # --- streamed tool calls, reasoning, logprobs, whole results as one event ---------------------------
 
 def deltas(chunks, spec=SPEC, limit=4096):
-    upstream = StreamedGeneration(_aiter(chunks), spec, limit, 7, new_id)
+    upstream = StreamedGeneration(ScriptedFeed(chunks), spec, limit, 7, new_id)
 
     async def collect():
         return [delta async for delta in upstream.deltas()]
