@@ -4,9 +4,9 @@ import pytest
 
 from api.catalog import BY_ID
 from api.errors import UpstreamError
-from fakes import ScriptedFeed
 from api.generation.outputs import (Delta, Generation, StreamedGeneration, ThinkSplitter, ToolCall, Usage, deltas_of, generation,
                          proxy_tool_id, tool_call)
+from fakes import ScriptedFeed
 from unit.support import (choices_result, flat_call, llama4_call, native, native_stream, native_tools, oai_call,
                           oai_chunks, oai_stream, oai_tool_deltas, resplit, run, sse, usage)
 
